@@ -1,0 +1,118 @@
+// The one entry model every format yields and every rule and sink consumes.
+//
+// Paths and link targets are the archive's raw bytes decoded as latin1: the
+// mapping byte <-> char is one to one, so non-UTF-8 names survive byte-exact
+// (Buffer.from(path, 'latin1') gives the bytes back) while ASCII rules such
+// as "etc/vfstab" still match as plain strings.
+
+export type EntryType =
+  | 'file'
+  | 'dir'
+  | 'symlink'
+  | 'hardlink'
+  | 'fifo'
+  | 'char'
+  | 'block'
+  | 'socket';
+
+/** A data region of a sparse file: `length` bytes of the body land at `offset`. */
+export interface SparseRegion {
+  offset: number;
+  length: number;
+}
+
+export interface Entry {
+  /** Raw name bytes as latin1, as the archive wrote it (not yet sanitised). */
+  path: string;
+  type: EntryType;
+  /** Permission and special bits only (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Modification time: whole seconds since the epoch (may be negative). */
+  mtime: number;
+  /** Nanoseconds part of mtime, 0..999999999. */
+  mtimeNsec: number;
+  /**
+   * Logical size in bytes of a regular file; 0 for anything else. For a sparse
+   * file this is the apparent size and the body holds only the data regions.
+   */
+  size: number;
+  /** Symlink target, or the path of the earlier entry a hard link points at. */
+  linkTarget?: string;
+  devMajor?: number;
+  devMinor?: number;
+  /** Link count the archive recorded, when it records one. */
+  nlink?: number;
+  /** Extended attributes and other format keys kept for later stages. */
+  xattrs?: Record<string, Buffer>;
+  /** Data regions of a sparse file, in order; the body is their concatenation. */
+  sparse?: SparseRegion[];
+  /** Byte offset of the entry's header in the decoded stream (for messages). */
+  offset: number;
+  /** Ordinal of the entry in the archive, from 0. */
+  index: number;
+  /**
+   * The body bytes (sum of sparse region lengths, or `size`). Call at most
+   * once, before asking the producer for the next entry; a body not read is
+   * skipped by the producer.
+   */
+  body(): AsyncIterable<Buffer>;
+}
+
+const EMPTY: AsyncIterable<Buffer> = { async *[Symbol.asyncIterator]() {} };
+
+/** A body with no bytes, for entries that carry none. */
+export function emptyBody(): AsyncIterable<Buffer> {
+  return EMPTY;
+}
+
+/** A body served from one buffer already in memory (rewritten files). */
+export function bufferBody(buf: Buffer): () => AsyncIterable<Buffer> {
+  return () => ({
+    async *[Symbol.asyncIterator]() {
+      if (buf.length > 0) yield buf;
+    },
+  });
+}
+
+/** Number of body bytes an entry's body() yields. */
+export function bodyLength(e: Entry): number {
+  if (e.type !== 'file') return 0;
+  if (e.sparse) return e.sparse.reduce((n, r) => n + r.length, 0);
+  return e.size;
+}
+
+/** Read a whole body into memory, refusing bodies over `cap` bytes. */
+export async function readBody(e: Entry, cap = 16 * 1024 * 1024): Promise<Buffer> {
+  const want = bodyLength(e);
+  if (want > cap) {
+    throw new RangeError(`${displayPath(e.path)} is ${want} bytes, over the ${cap} byte limit for a rewritten file`);
+  }
+  const parts: Buffer[] = [];
+  for await (const c of e.body()) parts.push(c);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** The path as bytes, for fs calls. */
+export function pathBytes(p: string): Buffer {
+  return Buffer.from(p, 'latin1');
+}
+
+/**
+ * A name safe to print: UTF-8 where the bytes are valid UTF-8, control and
+ * invalid bytes as \xNN, quoted, cut to a sane length (security D-16).
+ */
+export function displayPath(p: string, max = 256): string {
+  const bytes = Buffer.from(p, 'latin1');
+  let text = bytes.toString('utf8');
+  if (Buffer.byteLength(text, 'utf8') !== bytes.length || text.includes('\uFFFD')) {
+    // Not valid UTF-8: escape every non-printable-ASCII byte.
+    text = '';
+    for (const b of bytes) text += b >= 0x20 && b < 0x7f && b !== 0x5c && b !== 0x22 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  } else {
+    text = text.replace(/[\x00-\x1f\x7f"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  }
+  if (text.length > max) text = `${text.slice(0, max)}...(${bytes.length} bytes)`;
+  return `"${text}"`;
+}

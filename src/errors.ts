@@ -1,0 +1,70 @@
+// Errors that name the entry, its offset and what to do, and carry the
+// zoneadm exit code the CLI should return.
+
+import { displayPath } from './entry.js';
+
+/** zoneadm brand hook exit codes. */
+export const EXIT = {
+  OK: 0,
+  /** Bad arguments; nothing was changed. */
+  USAGE: 253,
+  /** Failed; what this run wrote was removed, the install can be retried. */
+  NOTCOMPLETE: 254,
+  /** Failed and cleanup could not finish; the zone needs `zoneadm uninstall -F`. */
+  FATAL: 255,
+} as const;
+
+export interface Where {
+  /** Raw (latin1) entry path, when an entry is concerned. */
+  entry?: string;
+  /** Byte offset in the decoded stream. */
+  offset?: number;
+  /** Ordinal of the entry. */
+  index?: number;
+}
+
+/** Malformed, truncated, hostile or unsupported input. */
+export class ArchiveError extends Error {
+  readonly entry?: string;
+  readonly offset?: number;
+  readonly index?: number;
+  /** What the user can do about it. */
+  readonly hint?: string;
+  /** A short stable class name for --lenient and JSON events (e.g. "truncated"). */
+  readonly kind: string;
+
+  constructor(kind: string, message: string, where: Where = {}, hint?: string) {
+    super(formatMessage(message, where, hint));
+    this.name = 'ArchiveError';
+    this.kind = kind;
+    this.entry = where.entry;
+    this.offset = where.offset;
+    this.index = where.index;
+    this.hint = hint;
+  }
+}
+
+/** The input ended before the format said it would. */
+export class TruncatedError extends ArchiveError {
+  constructor(message: string, where: Where = {}) {
+    super('truncated', message, where, 'the archive is incomplete: check the transfer (size, checksum) and retry');
+  }
+}
+
+/** Wrong command-line use: exit 253 before anything changes. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function formatMessage(message: string, where: Where, hint?: string): string {
+  const parts: string[] = [];
+  if (where.entry !== undefined) parts.push(`entry ${displayPath(where.entry)}`);
+  if (where.index !== undefined) parts.push(`#${where.index}`);
+  if (where.offset !== undefined) parts.push(`at offset ${where.offset}`);
+  let s = parts.length ? `${parts.join(' ')}: ${message}` : message;
+  if (hint) s += ` (${hint})`;
+  return s;
+}

@@ -1,0 +1,59 @@
+// Open an archive: undo compression, detect the container, hand the bytes to
+// its parser. Every format yields the same Entry stream.
+
+import type { Entry } from '../entry.js';
+import { ArchiveError } from '../errors.js';
+import { ByteReader } from '../source/reader.js';
+import { decodeStream } from '../decode/index.js';
+import { detectFormat } from './detect.js';
+import { parseCpio } from './cpio.js';
+import { parseTar } from './tar.js';
+import { parseDump } from './dump.js';
+import { parseFlar } from './flar.js';
+import type { FormatName, ParseContext, ParseFn } from './types.js';
+import { makeContext } from './types.js';
+
+const PARSERS: Record<FormatName, ParseFn> = {
+  flar: parseFlar,
+  'cpio-bin-le': parseCpio,
+  'cpio-bin-be': parseCpio,
+  'cpio-odc': parseCpio,
+  'cpio-newc': parseCpio,
+  'cpio-crc': parseCpio,
+  tar: parseTar,
+  dump: parseDump,
+};
+
+/**
+ * Parse decoded bytes whose container is detected from its first bytes;
+ * used for the top level and for a flar's payload.
+ */
+export async function* parseDetected(r: ByteReader, ctx: ParseContext): AsyncGenerator<Entry> {
+  const head = await r.peek(1024);
+  if (head.length === 0) throw new ArchiveError('empty', 'the input is empty', { offset: r.position }, 'give a flar, cpio, ufsdump, pax or tar archive');
+  const format = detectFormat(head);
+  if (!format) {
+    throw new ArchiveError('unknown-format', 'unrecognised archive format', { offset: r.position }, 'zonep2v reads flar, cpio (bin, odc, newc, crc), ufsdump and pax/ustar/tar, optionally compressed with gzip, bzip2, xz or compress');
+  }
+  if (format !== 'flar') ctx.info.format = format;
+  yield* PARSERS[format](r, ctx);
+}
+
+export interface OpenOptions extends Partial<ParseContext> {
+  signal?: AbortSignal;
+}
+
+/** Entries of an archive given as raw (possibly compressed) bytes. */
+export async function* openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions = {}): AsyncGenerator<Entry> {
+  const ctx = makeContext(opts);
+  const decoded = await decodeStream(raw, { signal: opts.signal });
+  ctx.info.compression.push(...decoded.layers);
+  const r = new ByteReader(decoded.data);
+  try {
+    yield* parseDetected(r, ctx);
+  } finally {
+    await r.close();
+  }
+}
+
+export { makeContext };

@@ -1,0 +1,144 @@
+// A pull reader over a stream of chunks: parsers become straight-line code
+// (read a header, take the body, skip the padding) and backpressure is natural,
+// because nothing is read from the source until a parser asks for it.
+
+import { TruncatedError } from '../errors.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export class ByteReader {
+  private readonly it: AsyncIterator<Buffer>;
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  private ended = false;
+  /** Bytes consumed so far: the offset of the next byte read. */
+  position = 0;
+
+  constructor(src: AsyncIterable<Buffer | Uint8Array | string>) {
+    const inner = src[Symbol.asyncIterator]();
+    this.it = {
+      next: async () => {
+        const r = await inner.next();
+        if (r.done) return r;
+        const v = r.value;
+        return { done: false, value: Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v.buffer, v.byteOffset, v.byteLength) };
+      },
+      return: inner.return ? async () => { await inner.return!(); return { done: true, value: undefined }; } : undefined,
+    };
+  }
+
+  /** Bytes buffered and not yet consumed. */
+  get buffered(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** Pull one more chunk into the buffer; false at end of input. */
+  private async more(): Promise<boolean> {
+    if (this.ended) return false;
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        return false;
+      }
+      if (r.value.length === 0) continue;
+      if (this.pos >= this.buf.length) {
+        this.buf = r.value;
+      } else {
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), r.value]);
+      }
+      this.pos = 0;
+      return true;
+    }
+  }
+
+  /** Up to `n` bytes without consuming them (fewer only at end of input). */
+  async peek(n: number): Promise<Buffer> {
+    while (this.buffered < n) if (!(await this.more())) break;
+    return this.buf.subarray(this.pos, this.pos + Math.min(n, this.buffered));
+  }
+
+  /** Exactly `n` bytes, or a TruncatedError naming `what`. */
+  async read(n: number, what = 'data'): Promise<Buffer> {
+    if (this.buffered < n) {
+      while (this.buffered < n) {
+        if (!(await this.more())) {
+          throw new TruncatedError(`unexpected end of input reading ${what}: needed ${n} bytes, ${this.buffered} left`, { offset: this.position });
+        }
+      }
+    }
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.position += n;
+    return out;
+  }
+
+  /**
+   * Between 1 and `n` bytes that are already buffered or arrive in the next
+   * chunk (zero-copy); an empty buffer only at end of input.
+   */
+  async readSome(n: number): Promise<Buffer> {
+    if (this.buffered === 0 && !(await this.more())) return EMPTY;
+    const k = Math.min(n, this.buffered);
+    const out = this.buf.subarray(this.pos, this.pos + k);
+    this.pos += k;
+    this.position += k;
+    return out;
+  }
+
+  /** Exactly `n` bytes as zero-copy slices. */
+  async *take(n: number, what = 'file data'): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.readSome(left);
+      if (c.length === 0) {
+        throw new TruncatedError(`unexpected end of input in ${what}: ${left} of ${n} bytes missing`, { offset: this.position });
+      }
+      left -= c.length;
+      yield c;
+    }
+  }
+
+  /** Discard exactly `n` bytes. */
+  async skip(n: number, what = 'data'): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (this.buffered === 0 && !(await this.more())) {
+        throw new TruncatedError(`unexpected end of input skipping ${what}: ${left} of ${n} bytes missing`, { offset: this.position });
+      }
+      const k = Math.min(left, this.buffered);
+      this.pos += k;
+      this.position += k;
+      left -= k;
+    }
+  }
+
+  /** True when no byte is left. */
+  async atEof(): Promise<boolean> {
+    return this.buffered === 0 && !(await this.more());
+  }
+
+  /**
+   * Read to the end, calling `check` on each chunk (to reject trailing
+   * garbage); returns the number of bytes read. Reading to the end is what
+   * surfaces a decompressor's late failure (bad CRC, non-zero exit).
+   */
+  async drain(check?: (chunk: Buffer, offset: number) => void): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const off = this.position;
+      const c = await this.readSome(1 << 20);
+      if (c.length === 0) return total;
+      check?.(c, off);
+      total += c.length;
+    }
+  }
+
+  /** Stop reading: tell the source we are done with it. */
+  async close(): Promise<void> {
+    this.ended = true;
+    this.buf = EMPTY;
+    this.pos = 0;
+    await this.it.return?.();
+  }
+}
