@@ -1,0 +1,92 @@
+// Shared CLI plumbing: opening the chosen source as an entry stream, warning
+// collection, and turning errors into messages and exit codes.
+
+import type { Entry } from '../entry.js';
+import { ArchiveError, EXIT, UsageError } from '../errors.js';
+import { openArchive } from '../formats/index.js';
+import type { ArchiveInfo, Warning } from '../formats/types.js';
+import { makeContext } from '../formats/types.js';
+import { walkDir } from '../source/dir.js';
+import { openCommand, openFile, type Input } from '../source/input.js';
+
+export interface SourceSpec {
+  archive?: string[];
+  dir?: string;
+  command?: string;
+}
+
+export interface OpenedSource {
+  entries: AsyncIterable<Entry>;
+  info: ArchiveInfo;
+  input?: Input;
+  label: string;
+}
+
+export class Warnings {
+  readonly counts = new Map<string, number>();
+  readonly shown = new Map<string, number>();
+  constructor(private readonly print: (line: string) => void, private readonly verbose: boolean) {}
+
+  add = (w: Warning): void => {
+    this.counts.set(w.kind, (this.counts.get(w.kind) ?? 0) + 1);
+    const n = this.shown.get(w.kind) ?? 0;
+    // The first few of each kind in full; the rest only counted (all with -v).
+    if (this.verbose || n < 5) {
+      this.shown.set(w.kind, n + 1);
+      const where = w.entry !== undefined ? `${new ArchiveError(w.kind, '', { entry: w.entry, offset: w.offset }).message.replace(/: $/, '')}: ` : '';
+      this.print(`warning: ${where}${w.message}`);
+    }
+  };
+
+  summary(): string {
+    return [...this.counts].map(([k, n]) => `${n} ${k}`).join(', ');
+  }
+}
+
+export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w: Warning) => void; signal?: AbortSignal }): OpenedSource {
+  const info: ArchiveInfo = { compression: [] };
+  const n = (spec.archive?.length ? 1 : 0) + (spec.dir ? 1 : 0) + (spec.command ? 1 : 0);
+  if (n !== 1) throw new UsageError('give exactly one source: -a ARCHIVE (or - for stdin), -d DIR or --command CMD');
+  if (spec.dir) {
+    return { entries: walkDir(spec.dir, { warn: opts.warn }), info: { compression: [], format: undefined, variant: 'directory' }, label: spec.dir };
+  }
+  if (spec.archive && spec.archive.length > 1) {
+    return openVolumes(spec.archive, info, opts);
+  }
+  const input = spec.command ? openCommand(spec.command) : openFile(spec.archive![0]!);
+  if (input.size !== undefined) info.expectedBytes = input.size;
+  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn });
+  const entries = openArchive(input.data, { ...ctx, signal: opts.signal });
+  return { entries, info, input, label: input.label };
+}
+
+/** Several -a files: the volumes of a multi-volume ufsdump, in order. */
+function openVolumes(paths: string[], info: ArchiveInfo, opts: { lenient?: boolean; warn: (w: Warning) => void }): OpenedSource {
+  const inputs = paths.map((p) => openFile(p));
+  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn });
+  const entries = (async function* () {
+    const { parseDumpVolumes } = await import('../formats/dump-volumes.js');
+    yield* parseDumpVolumes(inputs.map((i) => i.data), ctx);
+  })();
+  let total = 0;
+  for (const i of inputs) total += i.size ?? 0;
+  const input: Input = {
+    label: paths.join(' + '),
+    size: total || undefined,
+    data: inputs[0]!.data,
+    bytesRead: () => inputs.reduce((n, i) => n + i.bytesRead(), 0),
+    close: () => inputs.forEach((i) => i.close()),
+  };
+  return { entries, info, input, label: input.label };
+}
+
+/** Exit code and message for an error thrown by a command. */
+export function describeError(e: unknown): { code: number; message: string } {
+  if (e instanceof UsageError) return { code: EXIT.USAGE, message: e.message };
+  if (e instanceof ArchiveError) return { code: EXIT.NOTCOMPLETE, message: e.message };
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code && err.syscall) {
+    return { code: EXIT.NOTCOMPLETE, message: `${err.syscall} ${err.path ? JSON.stringify(err.path) + ' ' : ''}failed: ${err.code} (${err.message})` };
+  }
+  return { code: EXIT.FATAL, message: `internal error: ${err?.stack ?? String(e)}` };
+}

@@ -1,0 +1,52 @@
+// `zonep2v list`: print the entries of an archive (like `bsdtar -tv`), writing nothing.
+
+import { parseArgs } from 'node:util';
+import { EXIT } from '../errors.js';
+import { formatListing } from '../formats/list.js';
+import { describeError, openSource, Warnings } from './common.js';
+
+export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient]
+
+Print each entry's name (with -v: mode, links, owner, group, size, date, name)
+without writing anything.`;
+
+export async function listCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        archive: { type: 'string', short: 'a', multiple: true },
+        dir: { type: 'string', short: 'd' },
+        command: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        lenient: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`zonep2v list: ${(e as Error).message}\n${LIST_USAGE}\n`);
+    return EXIT.USAGE;
+  }
+  if (values.help) {
+    process.stdout.write(`${LIST_USAGE}\n`);
+    return EXIT.OK;
+  }
+  const err = (s: string) => process.stderr.write(`zonep2v: ${s}\n`);
+  const warnings = new Warnings(err, false);
+  try {
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add });
+    const out: string[] = [];
+    for await (const e of src.entries) {
+      out.push(values.verbose ? formatListing(e) : Buffer.from(e.path, 'latin1').toString('utf8'));
+      if (out.length >= 256) process.stdout.write(out.splice(0).join('\n') + '\n');
+    }
+    if (out.length) process.stdout.write(out.join('\n') + '\n');
+    return EXIT.OK;
+  } catch (e) {
+    const { code, message } = describeError(e);
+    err(`error: ${message}`);
+    return code === EXIT.NOTCOMPLETE ? 1 : code;
+  }
+}

@@ -1,0 +1,38 @@
+// The zonep2v command: picks a subcommand and returns its exit code.
+
+import { extractCommand, EXTRACT_USAGE } from './extract.js';
+import { listCommand } from './list.js';
+
+const USAGE = `usage: zonep2v <command> [options]
+
+Commands:
+  install    install a zone from a system image (also the brand install hook:
+             zonep2v install <zonename> <zonepath> -a archive|-d dir -u|-p [-s|-v])
+  extract    unpack an archive or tree into a directory (no p2v changes)
+  list       list an archive's entries
+  demo       build the sample Solaris image and install it into a zone root
+
+Run "zonep2v <command> --help" for a command's options.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  extract: async () => extractCommand,
+  list: async () => listCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd ? 0 : 253;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    process.stderr.write(`zonep2v: unknown command ${JSON.stringify(cmd)}\n${USAGE}\n`);
+    return 253;
+  }
+  return (await load())(rest);
+}
+
+export { EXTRACT_USAGE };

@@ -1,0 +1,43 @@
+// Wire the stages: entries (from an archive or a tree) through the rules into
+// a sink, counting as they pass. Data flows one way; the CLI only chooses the
+// pieces.
+
+import type { Entry } from '../entry.js';
+import type { Rule, RuleContext } from '../rules/types.js';
+import type { Sink, SinkStats } from '../sink/types.js';
+
+export interface Progress {
+  entries: number;
+  /** Body bytes passed to the sink. */
+  bytes: number;
+  current?: Entry;
+}
+
+export interface RunOptions {
+  entries: AsyncIterable<Entry>;
+  sink: Sink;
+  rules?: Rule[];
+  ruleCtx?: RuleContext;
+  /** Called after each entry is written (cheap: called often). */
+  onEntry?: (p: Progress) => void;
+}
+
+/** Chain rules over a stream: each rule's output feeds the next. */
+export function applyRules(entries: AsyncIterable<Entry>, rules: Rule[], ctx: RuleContext): AsyncIterable<Entry> {
+  let s = entries;
+  for (const r of rules) s = r.apply(s, ctx);
+  return s;
+}
+
+export async function run(opts: RunOptions): Promise<SinkStats> {
+  const stream = opts.rules && opts.ruleCtx ? applyRules(opts.entries, opts.rules, opts.ruleCtx) : opts.entries;
+  const p: Progress = { entries: 0, bytes: 0 };
+  for await (const e of stream) {
+    p.current = e;
+    await opts.sink.write(e);
+    p.entries++;
+    if (e.type === 'file') p.bytes += e.size;
+    opts.onEntry?.(p);
+  }
+  return opts.sink.finish();
+}

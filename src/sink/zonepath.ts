@@ -1,0 +1,95 @@
+// The zonepath around the zone root: preflight checks (security D-15), and the
+// durable state marker that says an install is under way, failed, or done.
+// The marker lives outside the root, so a crash (even SIGKILL) leaves evidence
+// the next run acts on.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ArchiveError } from '../errors.js';
+
+export type ZoneState = 'incomplete' | 'installed';
+
+export interface StateRecord {
+  state: ZoneState;
+  zone: string;
+  source: string;
+  started: string;
+  pid: number;
+  finished?: string;
+}
+
+export const STATE_FILE = '.zonep2v-state';
+
+export function statePath(zonepath: string): string {
+  return path.join(zonepath, STATE_FILE);
+}
+
+export function readState(zonepath: string): StateRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(statePath(zonepath), 'utf8')) as StateRecord;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { state: 'incomplete', zone: '?', source: '?', started: '?', pid: 0 };
+  }
+}
+
+/** Write the state durably: temporary file, fsync, rename, fsync the directory. */
+export function writeState(zonepath: string, rec: StateRecord): void {
+  const tmp = path.join(zonepath, `${STATE_FILE}.tmp`);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, `${JSON.stringify(rec, null, 1)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, statePath(zonepath));
+  syncDir(zonepath);
+}
+
+export function clearState(zonepath: string): void {
+  fs.rmSync(statePath(zonepath), { force: true });
+  syncDir(zonepath);
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Make sure the zonepath is a safe place to write: no symlink on the way,
+ * no ancestor writable by others (without the sticky bit), the zonepath 0700
+ * and the root an empty real directory. Creates them when missing.
+ */
+export function prepareZonepath(zonepath: string): string {
+  const abs = path.resolve(zonepath);
+  let cur = '/';
+  for (const comp of abs.split('/').filter(Boolean)) {
+    cur = path.join(cur, comp);
+    const st = fs.lstatSync(cur, { throwIfNoEntry: false });
+    if (!st) {
+      fs.mkdirSync(cur, { mode: 0o700 });
+      continue;
+    }
+    if (st.isSymbolicLink()) throw new ArchiveError('zonepath', `${cur} is a symbolic link`, {}, 'give the zonepath as a real path with no symbolic link in it');
+    if (!st.isDirectory()) throw new ArchiveError('zonepath', `${cur} is not a directory`, {}, 'choose another zonepath');
+    if (cur !== abs && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      throw new ArchiveError('zonepath', `${cur} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`, {}, `another user could swap the path under the install: chmod go-w ${cur}`);
+    }
+  }
+  fs.chmodSync(abs, 0o700);
+  const root = path.join(abs, 'root');
+  const rst = fs.lstatSync(root, { throwIfNoEntry: false });
+  if (!rst) fs.mkdirSync(root, { mode: 0o755 });
+  else if (!rst.isDirectory() || rst.isSymbolicLink()) throw new ArchiveError('zonepath', `${root} is not a directory`, {}, 'remove or move it aside');
+  else if (fs.readdirSync(root).length > 0) {
+    throw new ArchiveError('zonepath', `Zonepath root ${root} exists and contains data; remove or move aside prior to install.`);
+  }
+  fs.chmodSync(root, 0o755);
+  return root;
+}

@@ -1,0 +1,154 @@
+// `-d DIR`: a directory tree as an entry stream. The walk is depth-first in
+// byte order of names (stable across runs), holds one directory listing per
+// level rather than the whole tree, and does not cross into file systems
+// mounted below the root (like `find -xdev`: the mount point itself is kept,
+// its contents are not).
+
+import fs from 'node:fs';
+import type { Entry, EntryType } from '../entry.js';
+import { emptyBody } from '../entry.js';
+import { ArchiveError } from '../errors.js';
+import type { Warning } from '../formats/types.js';
+
+const SLASH = Buffer.from('/');
+const CHUNK = 1 << 20;
+
+interface Level {
+  /** Absolute path of this directory, as bytes. */
+  abs: Buffer;
+  /** Root-relative path of this directory ('' for the root), latin1. */
+  rel: string;
+  names: Buffer[];
+  next: number;
+}
+
+export interface DirWalkOptions {
+  warn?: (w: Warning) => void;
+}
+
+function typeOf(st: fs.BigIntStats): EntryType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return 'socket';
+}
+
+function list(abs: Buffer): Buffer[] {
+  return (fs.readdirSync(abs, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
+}
+
+/** Entries of the tree below `root` (the root itself is not an entry). */
+export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGenerator<Entry> {
+  const warn = opts.warn ?? (() => {});
+  let rootSt: fs.Stats;
+  try {
+    rootSt = fs.statSync(root);
+  } catch (e) {
+    throw new ArchiveError('source', `${JSON.stringify(root)}: error: file or directory not found (${(e as NodeJS.ErrnoException).code})`, {}, 'give an existing directory to -d');
+  }
+  if (!rootSt.isDirectory()) throw new ArchiveError('source', `${JSON.stringify(root)}: Error: must be a directory`, {}, 'use -a for an archive file');
+  const rootDev = BigInt(rootSt.dev);
+  const firstLink = new Map<string, string>();
+  const rootAbs = Buffer.from(root.replace(/\/+$/, '') || '/');
+  const stack: Level[] = [{ abs: rootAbs, rel: '', names: list(rootAbs), next: 0 }];
+  let index = 0;
+
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next >= top.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = top.names[top.next++]!;
+    const abs = Buffer.concat([top.abs, SLASH, name]);
+    const rel = top.rel ? `${top.rel}/${name.toString('latin1')}` : name.toString('latin1');
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(abs, { bigint: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        warn({ kind: 'vanished', message: `${rel}: removed while the tree was read`, entry: rel });
+        continue;
+      }
+      throw e;
+    }
+    const type = typeOf(st);
+    if (type === 'socket') {
+      warn({ kind: 'socket-skipped', message: 'socket skipped', entry: rel });
+      continue;
+    }
+    const base = {
+      path: rel,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      mtime: Number(st.mtimeNs / 1_000_000_000n),
+      mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+      offset: 0,
+      index: index++,
+      nlink: Number(st.nlink),
+    };
+    if (type === 'dir') {
+      yield { ...base, type, size: 0, body: emptyBody };
+      if (st.dev !== rootDev) {
+        warn({ kind: 'mount-not-crossed', message: 'another file system is mounted here: its contents are not copied', entry: rel });
+        continue;
+      }
+      stack.push({ abs, rel, names: list(abs), next: 0 });
+    } else if (type === 'file') {
+      if (st.nlink > 1n) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = firstLink.get(key);
+        if (first !== undefined) {
+          yield { ...base, type: 'hardlink', size: 0, linkTarget: first, body: emptyBody };
+          continue;
+        }
+        firstLink.set(key, rel);
+      }
+      const size = Number(st.size);
+      yield { ...base, type, size, body: () => readFile(abs, rel, size, st.ino, warn) };
+    } else if (type === 'symlink') {
+      const target = (fs.readlinkSync(abs, { encoding: 'buffer' }) as Buffer).toString('latin1');
+      yield { ...base, type, size: 0, linkTarget: target, body: emptyBody };
+    } else {
+      const rdev = Number(st.rdev);
+      yield { ...base, type, size: 0, devMajor: Math.floor(rdev / 256) & 0xfff, devMinor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00), body: emptyBody };
+    }
+  }
+}
+
+/**
+ * The bytes of a file as it was when listed: exactly `size` bytes, padded
+ * with zeros or cut (with a warning) if the file changed meanwhile.
+ */
+async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, warn: (w: Warning) => void): AsyncGenerator<Buffer> {
+  const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (st.ino !== ino || !st.isFile()) throw new ArchiveError('source', 'file was replaced while the tree was read', { entry: rel }, 'copy from a quiet (snapshot) tree');
+    let left = size;
+    let pos = 0;
+    while (left > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) {
+        warn({ kind: 'file-changed', message: `file shrank while read: ${left} bytes padded with zeros`, entry: rel });
+        const zeros = Buffer.alloc(Math.min(CHUNK, left));
+        while (left > 0) {
+          const k = Math.min(left, zeros.length);
+          yield zeros.subarray(0, k);
+          left -= k;
+        }
+        break;
+      }
+      pos += n;
+      left -= n;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

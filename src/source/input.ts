@@ -1,0 +1,99 @@
+// Where archive bytes come from: a file, stdin, or a command's stdout
+// (e.g. `ssh legacy07 flarcreate -n l7 -S -`). A command that exits non-zero
+// is a fatal error even when its output looked complete.
+
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { ArchiveError } from '../errors.js';
+
+export interface Input {
+  /** The raw bytes, in chunks. Throws when the source fails. */
+  data: AsyncIterable<Buffer>;
+  /** Total size when known (a regular file), for progress and ETA. */
+  size?: number;
+  /** For messages: the file name, "stdin" or the command. */
+  label: string;
+  /** Bytes read so far from the source (compressed side). */
+  bytesRead(): number;
+  /** Stop the source (kill a command). */
+  close(): void;
+}
+
+const CHUNK = 1 << 20;
+
+/** A path, or "-" for stdin. */
+export function openFile(path: string): Input {
+  if (path === '-') return fromStream(process.stdin, 'stdin');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch (e) {
+    throw new ArchiveError('source', `cannot open archive ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {}, 'check the path');
+  }
+  if (st.isDirectory()) throw new ArchiveError('source', `${JSON.stringify(path)} is a directory`, {}, 'use -d for a directory tree');
+  const stream = fs.createReadStream(path, { highWaterMark: CHUNK });
+  return fromStream(stream, path, st.isFile() ? st.size : undefined);
+}
+
+function fromStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, label: string, size?: number): Input {
+  let read = 0;
+  return {
+    label,
+    size,
+    bytesRead: () => read,
+    close: () => stream.destroy?.(),
+    data: {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const c of stream as AsyncIterable<Buffer>) {
+            read += c.length;
+            yield c;
+          }
+        } catch (e) {
+          throw new ArchiveError('source', `reading ${label} failed: ${(e as Error).message}`, { offset: read });
+        }
+      },
+    },
+  };
+}
+
+/** The stdout of a shell command; its stderr is kept for the error message. */
+export function openCommand(command: string): Input {
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < 8192) stderr += s;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  let read = 0;
+  let closed = false;
+  return {
+    label: command,
+    bytesRead: () => read,
+    close: () => {
+      closed = true;
+      child.kill('SIGTERM');
+    },
+    data: {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const c of child.stdout as AsyncIterable<Buffer>) {
+            read += c.length;
+            yield c;
+          }
+        } finally {
+          if (!child.stdout.readableEnded) child.kill('SIGTERM');
+        }
+        const { code, signal } = await exited;
+        if (!closed && (code !== 0 || signal)) {
+          const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+          throw new ArchiveError('source', `source command ${why}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`, { offset: read }, 'run the command by hand to see why it failed');
+        }
+      },
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// Every option rule of the install hook, with Solaris's words and order.
+import t from 'tap';
+import { parseInstallArgs } from '../src/cli/install-args.js';
+import { UsageError } from '../src/errors.js';
+
+const fails = (argv: string[], msg: string | RegExp) => {
+  let err: unknown;
+  try {
+    parseInstallArgs(argv);
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof UsageError, `${argv.join(' ')} is a usage error`);
+  t.match((err as Error | undefined)?.message, typeof msg === 'string' ? new RegExp(`^${msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : msg);
+};
+
+t.test('hook form and -z/-R form', async (t) => {
+  const a = parseInstallArgs(['web1', '/zones/web1', '-a', '/x.flar', '-u']);
+  t.equal(a.zone, 'web1');
+  t.equal(a.zonepath, '/zones/web1');
+  t.equal(a.archive, '/x.flar');
+  t.equal(a.identity, 'unconfigure');
+  const b = parseInstallArgs(['-z', 'web2', '-R', '/zones/web2', '-d/img', '-p', '-v']);
+  t.equal(b.zone, 'web2');
+  t.equal(b.dir, '/img');
+  t.equal(b.identity, 'preserve');
+  t.equal(b.verbose, true);
+  // zoneadm appends options as " -<c><optarg>" after the operands
+  const c = parseInstallArgs(['web3', '/zones/web3', '-a-', '-p', '-s', '-b123456-01', '-b', '654321-02', '-xnodataset']);
+  t.equal(c.archive, '-');
+  t.equal(c.silent, true);
+  t.same(c.backout, ['123456-01', '654321-02']);
+  const d = parseInstallArgs(['z', '/zp', '-vp', '-a', '/a']);
+  t.equal(d.verbose && d.identity === 'preserve', true, 'clustered flags parse');
+  fails(['z', '/zp', '-up', '-a', '/a'], 'zoneadm install: cannot select both preserve and unconfigure options');
+});
+
+t.test('the rules, in Solaris order', async () => {
+  fails(['z', '/zp', '-a', '/a', '-d', '/d', '-u'], 'zoneadm install: cannot specify both archive and directory');
+  fails(['z', '/zp', '-a', '/a', '-s', '-v', '-u'], 'zoneadm install: cannot select both silent and verbose modes');
+  fails(['z', '/zp'], "zoneadm install: you must specify an installation source using '-a' or '-d'.");
+  fails(['z', '/zp', '-a', '/a', '-u', '-p'], 'zoneadm install: cannot select both preserve and unconfigure options');
+  fails(['z', '/zp', '-a', '/a'], 'zoneadm install: you must specify -u (sys-unconfig) or -p (preserve identity).');
+  // both-media is reported before silent+verbose, as image_install does
+  fails(['z', '/zp', '-a', '/a', '-d', '/d', '-s', '-v'], 'zoneadm install: cannot specify both archive and directory');
+});
+
+t.test('-p -s -u -v -b only with -a or -d', async () => {
+  for (const c of ['p', 's', 'u', 'v']) fails(['z', '/zp', `-${c}`], `native brand: option: ${c} is only valid with -a or -d`);
+  fails(['z', '/zp', '-b', '123456-01'], 'native brand: option: b is only valid with -a or -d');
+});
+
+t.test('bad values', async () => {
+  fails(['z', '/zp', '-a', '/a', '-u', '-x', 'other'], 'native brand: invalid option: x');
+  fails(['z', '/zp', '-a', '/a', '-u', '-q'], 'native brand: invalid option: q');
+  fails(['z', '/zp', '-d', 'rel', '-u'], "Pathname specified to -d 'rel' must be absolute.");
+  fails(['z', 'rel/zp', '-a', '/a', '-u'], /zonepath must be absolute/);
+  fails(['bad zone', '/zp', '-a', '/a', '-u'], /invalid zone name/);
+  fails(['z', '/zp', '-a', '/a', '-u', '-b', '12'], /patch id/);
+  fails(['z', '/zp', '-a', '/a', '-u', '--ip-type', 'both'], /--ip-type/);
+  fails(['z', '/zp', '-a', '/a', '-u', '--net', 'e1000g0'], /physical=NAME/);
+  fails(['z', '/zp', '-a', '/a', '-u', '--bogus'], /unknown option --bogus/);
+  fails(['z', '/zp', '-a'], /requires an argument -- a/);
+  fails(['/zp', '-a', '/a', '-u'], /invalid zone name/);
+  fails(['-a', '/a', '-u'], /zone name is missing/);
+  fails(['-z', 'z', '-a', '/a', '-u'], /zonepath is missing/);
+});
