@@ -2,6 +2,7 @@
 
 import { extractCommand, EXTRACT_USAGE } from './extract.js';
 import { listCommand } from './list.js';
+import { installCommand } from './install.js';
 
 const USAGE = `usage: zonep2v <command> [options]
 
@@ -19,6 +20,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   extract: async () => extractCommand,
   list: async () => listCommand,
+  install: async () => installCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

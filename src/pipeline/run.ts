@@ -5,6 +5,7 @@
 import type { Entry } from '../entry.js';
 import type { Rule, RuleContext } from '../rules/types.js';
 import type { Sink, SinkStats } from '../sink/types.js';
+import { applyRules } from '../rules/index.js';
 
 export interface Progress {
   entries: number;
@@ -20,13 +21,6 @@ export interface RunOptions {
   ruleCtx?: RuleContext;
   /** Called after each entry is written (cheap: called often). */
   onEntry?: (p: Progress) => void;
-}
-
-/** Chain rules over a stream: each rule's output feeds the next. */
-export function applyRules(entries: AsyncIterable<Entry>, rules: Rule[], ctx: RuleContext): AsyncIterable<Entry> {
-  let s = entries;
-  for (const r of rules) s = r.apply(s, ctx);
-  return s;
 }
 
 export async function run(opts: RunOptions): Promise<SinkStats> {

@@ -1,0 +1,254 @@
+// `zonep2v install`: the native brand's install hook. Wires the stages:
+// source -> decode -> formats -> rules (+ inventory, sanity observers) ->
+// safe sink -> attach checks -> manifest -> hand-over, with the Solaris
+// banners, an install log, JSON events, and the zoneadm exit codes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Entry } from '../entry.js';
+import { ArchiveError, EXIT, UsageError } from '../errors.js';
+import {
+  checkSanity,
+  checkWholeRoot,
+  compareInventories,
+  handOver,
+  inventoryFromManifest,
+  inventoryFromRoot,
+  InventoryRule,
+  parseZoneXml,
+  readZonecfg,
+  SanityObserver,
+  writeDetachedManifest,
+  type Inventory,
+  type ParsedZone,
+} from '../attach/index.js';
+import { applyRules, defaultRules, reportEntry } from '../rules/index.js';
+import { Report } from '../rules/report.js';
+import type { RuleContext, ZoneConfig } from '../rules/types.js';
+import { FsSink } from '../sink/fs.js';
+import { clearRoot } from '../sink/clear-root.js';
+import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
+import { findOnPath } from '../attach/which.js';
+import { describeError, openSource, Warnings } from './common.js';
+import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
+import { openInstallLog, type InstallLog } from './log.js';
+import { human, progressLine } from './progress.js';
+import { loadSiteConfig } from './site-config.js';
+
+export async function installCommand(argv: string[]): Promise<number> {
+  let args: InstallArgs;
+  try {
+    args = parseInstallArgs(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${BRAND_USAGE}\n`);
+    return EXIT.USAGE;
+  }
+  if (args.help) {
+    process.stdout.write(`${INSTALL_USAGE}\n`);
+    return EXIT.OK;
+  }
+  // Everything that can be refused without touching the zonepath is refused
+  // here, with 253: zone state, configuration, host inventory, site config.
+  let zone: ParsedZone;
+  let hostInv: Inventory;
+  let site: RuleContext['site'];
+  try {
+    const st = readState(args.zonepath);
+    if (st?.state === 'installed') throw new UsageError(`zone '${args.zone}' is already installed (${args.zonepath}).`);
+    if (st?.state === 'incomplete' && !args.clean) {
+      throw new UsageError(`zone '${args.zone}': zone is incomplete; uninstall required. An earlier install (pid ${st.pid}, started ${st.started}) did not finish; run again with --clean to remove what it left, or zoneadm -z ${args.zone} uninstall -F.`);
+    }
+    zone = await zoneConfig(args);
+    const sparse = checkWholeRoot(zone);
+    if (sparse) throw new UsageError(sparse);
+    hostInv = args.hostManifest ? inventoryFromManifest(fs.readFileSync(args.hostManifest, 'utf8'), args.hostManifest) : await inventoryFromRoot(args.hostRoot ?? '/');
+    site = args.config ? loadSiteConfig(args.config) : { disableServices: [], removePackages: [] };
+    if (args.archive && args.archive !== '-' && !fs.statSync(args.archive, { throwIfNoEntry: false })?.isFile()) {
+      throw new UsageError(`${args.archive}: error: file or directory not found.\nInstallation aborted.`);
+    }
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+
+  let log: InstallLog;
+  try {
+    log = openInstallLog({ zone: args.zone, file: args.log, verbosity: args.silent ? 'silent' : args.verbose ? 'verbose' : 'normal', json: args.json });
+  } catch (e) {
+    process.stderr.write(`cannot create the install log: ${(e as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await install(args, zone, hostInv, site, log);
+  } finally {
+    log.close();
+  }
+}
+
+async function zoneConfig(args: InstallArgs): Promise<ParsedZone> {
+  let z: ParsedZone;
+  if (args.zoneConfig) z = parseZoneXml(fs.readFileSync(args.zoneConfig, 'utf8'));
+  else if (await findOnPath('zonecfg', process.env.PATH)) z = await readZonecfg(args.zone);
+  else z = { name: args.zone, ipType: 'shared', net: [], inheritPkgDirs: [], fs: [], datasets: [], netAddresses: [] };
+  if (z.name && z.name !== args.zone) throw new UsageError(`the zone configuration is for zone '${z.name}', not '${args.zone}'`);
+  z.name = args.zone;
+  z.zonepath = args.zonepath;
+  if (args.ipType) z.ipType = args.ipType;
+  if (args.net.length) z.net = args.net;
+  return z;
+}
+
+async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, site: RuleContext['site'], log: InstallLog): Promise<number> {
+  const started = Date.now();
+  log.banner('Log File', log.file);
+  log.event('start', { zonepath: args.zonepath, source: args.archive ?? args.dir ?? args.command, identity: args.identity, ipType: zone.ipType });
+
+  let sink: FsSink | undefined;
+  let wroteZonepathFiles: string[] = [];
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  const state: StateRecord = { state: 'incomplete', zone: args.zone, source: args.archive ?? args.dir ?? args.command ?? '?', started: new Date(started).toISOString(), pid: process.pid };
+
+  try {
+    const root = prepareRoot(args, log);
+    writeState(args.zonepath, state);
+    log.banner('Installing', 'This may take several minutes...');
+    log.event('stage', { stage: 'installing' });
+
+    const warnings = new Warnings((s) => log.detail(s), args.verbose);
+    const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: controller.signal });
+    sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient });
+    const report = new Report();
+    const ctx: RuleContext = {
+      zone: zone as ZoneConfig,
+      identity: args.identity,
+      date: new Date(started),
+      report,
+      removeWritten: (p) => sink!.removeWritten(p),
+      site,
+    };
+    const inventory = new InventoryRule();
+    const sanity = new SanityObserver();
+    const stream = applyRules(src.entries, [sanity, inventory, ...defaultRules()], ctx);
+
+    const progress = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), src.info.expectedBytes);
+    let entries = 0;
+    let bytes = 0;
+    let lastEvent = 0;
+    for await (const e of stream) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await sink.write(e);
+      entries++;
+      if (e.type === 'file') bytes += e.size;
+      progress.update(entries, bytes, src.input?.bytesRead() ?? 0);
+      if (args.json && Date.now() - lastEvent > 1000) {
+        lastEvent = Date.now();
+        log.event('progress', { entries, bytes, inputBytes: src.input?.bytesRead() ?? 0, expectedBytes: src.info.expectedBytes });
+      }
+    }
+    if (controller.signal.aborted) throw controller.signal.reason;
+    progress.done();
+    await sink.write(reportEntry(ctx));
+    const stats = await sink.finish();
+    const fmt = [src.info.flar ? 'flar' : '', src.info.format ?? src.info.variant ?? '', ...src.info.compression].filter(Boolean).join('+');
+    log.detail(`unpacked ${stats.entries} entries, ${human(stats.bytes)} from ${fmt} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (warnings.counts.size) log.detail(`warnings: ${warnings.summary()}`);
+    for (const line of report.toText().trimEnd().split('\n').filter(Boolean)) log.detail(`   Postprocess: ${line}`);
+    log.event('unpacked', { entries: stats.entries, bytes: stats.bytes, format: fmt, skipped: stats.skipped, dropped: report.dropped, changes: report.changes.length });
+
+    // Sanity checks on what was unpacked (solaris-p2v.md 2.7).
+    const imageInv = inventory.result();
+    const sane = checkSanity({ seen: sanity.seen, root, image: imageInv.release?.instRelease, host: hostInv.release?.instRelease });
+    for (const s of sane.skipped) log.detail(`Sanity Check: skipped ${s}`);
+    for (const m of sane.messages) (sane.ok ? log.detail : log.info)(m);
+    if (!sane.ok) {
+      log.banner('Sanity Check', 'FAILED (see log for details).');
+      log.event('stage', { stage: 'sanity', ok: false, messages: sane.messages });
+      throw new ArchiveError('sanity', 'the image failed the sanity checks');
+    }
+    log.banner('Sanity Check', 'Passed.  Looks like a native system.');
+    log.event('stage', { stage: 'sanity', ok: true });
+
+    // Attach: the image's packages against the host's (no downgrade), then the manifest.
+    log.banner('Postprocessing', 'This may take a while...');
+    const cmp = compareInventories(imageInv, hostInv, args.zone);
+    log.event('stage', { stage: 'attach-check', ok: cmp.ok, errors: cmp.errors, pkgAdd: cmp.pkgAdd.length, pkgRm: cmp.pkgRm.length });
+    if (!cmp.ok) {
+      for (const m of cmp.errors) log.error(m);
+      log.info('Updating the Zone software failed');
+      log.banner('Result', 'Postprocessing failed.');
+      throw new ArchiveError('downgrade', 'the image is newer than this host: a zone cannot be downgraded on attach');
+    }
+    const manifestPath = path.join(args.zonepath, 'SUNWdetached.xml');
+    wroteZonepathFiles = [manifestPath, path.join(args.zonepath, 'pkg_add'), path.join(args.zonepath, 'pkg_rm')];
+    fs.writeFileSync(manifestPath, writeDetachedManifest(zone, imageInv), { mode: 0o644 });
+    fs.writeFileSync(wroteZonepathFiles[1]!, cmp.pkgAdd.map((p) => `${p}\n`).join(''), { mode: 0o644 });
+    fs.writeFileSync(wroteZonepathFiles[2]!, cmp.pkgRm.map((p) => `${p}\n`).join(''), { mode: 0o644 });
+    log.detail(`attach: ${cmp.pkgAdd.length} package(s) to add, ${cmp.pkgRm.length} to remove on update; manifest ${manifestPath}`);
+    log.banner('Result', 'Postprocessing complete.');
+
+    const handed = await handOver({ zone: args.zone, zonepath: args.zonepath, attachCommand: args.attachCommand, backout: args.backout, log: (s) => log.detail(s) });
+    log.detail(handed.how);
+    log.event('stage', { stage: 'handover', done: handed.done, how: handed.how });
+
+    copyLogIntoZone(root, args.zone, log.file);
+    writeState(args.zonepath, { ...state, state: 'installed', finished: new Date().toISOString() });
+    log.banner('Result', 'Installation completed successfully.');
+    if (!handed.done) log.info(`        Note: ${handed.how}`);
+    log.event('result', { ok: true, exit: EXIT.OK, attached: handed.done, seconds: (Date.now() - started) / 1000, entries: stats.entries, bytes: stats.bytes });
+    return EXIT.OK;
+  } catch (e) {
+    const { message } = describeError(e);
+    const kind = e instanceof ArchiveError ? e.kind : undefined;
+    if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
+    let left: string[] = [];
+    if (sink) left = await sink.abort();
+    for (const f of wroteZonepathFiles) fs.rmSync(f, { force: true });
+    const code = left.length ? EXIT.FATAL : EXIT.NOTCOMPLETE;
+    if (left.length) {
+      log.error(`cleanup could not remove ${left.length} path(s); the zone needs zoneadm uninstall -F (or zonep2v install --clean):`);
+      for (const p of left.slice(0, 50)) log.info(`    ${p}`);
+    } else {
+      if (fs.existsSync(args.zonepath)) clearState(args.zonepath);
+      log.detail('what this install wrote was removed; the install can be retried');
+    }
+    log.banner('Result', '*** Installation FAILED ***');
+    log.event('result', { ok: false, exit: code, kind, message, left: left.slice(0, 50) });
+    return code;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+/** The zonepath made safe, the root empty (emptied first with --clean). */
+function prepareRoot(args: InstallArgs, log: InstallLog): string {
+  if (args.clean && readState(args.zonepath)?.state === 'incomplete') {
+    const left = clearRoot(path.join(args.zonepath, 'root'));
+    if (left.length) throw new ArchiveError('cleanup', `--clean could not empty the zone root: ${left.slice(0, 5).join(', ')}`, {}, 'unmount what is mounted there and retry');
+    clearState(args.zonepath);
+    log.detail('removed what an earlier, failed install left in the zone root');
+  }
+  return prepareZonepath(args.zonepath);
+}
+
+/** The install log, copied to var/log/<zone>.install<pid>.log when var and var/log are real directories. */
+function copyLogIntoZone(root: string, zone: string, logFile: string): void {
+  for (const d of ['var', 'var/log']) {
+    const st = fs.lstatSync(path.join(root, d), { throwIfNoEntry: false });
+    if (!st || !st.isDirectory()) return;
+  }
+  const dest = path.join(root, 'var/log', `${zone}.install${process.pid}.log`);
+  const fd = fs.openSync(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, fs.readFileSync(logFile));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export type { Entry };
