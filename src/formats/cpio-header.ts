@@ -1,0 +1,196 @@
+// cpio header layouts (reference/formats.md section 2.1): which variant a
+// header is, from its magic, and its fields as numbers. Strict: every digit of
+// an ASCII field must be a digit of its base (parseInt would accept junk).
+
+import { ArchiveError, type Where } from '../errors.js';
+
+export type CpioVariant = 'bin-le' | 'bin-be' | 'odc' | 'newc' | 'crc';
+
+export interface CpioHeader {
+  variant: CpioVariant;
+  /** Fixed header length: 26 (bin), 76 (odc), 110 (newc, crc). */
+  size: number;
+  /** Alignment of header+name and of the data: 2 (bin), 1 (odc), 4 (newc, crc). */
+  align: number;
+  /** Hard-link group key: variant family + device + inode. */
+  key: string;
+  ino: number;
+  /** Full mode field: type bits, permission bits, Solaris extras (0200000 sparse). */
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  mtime: number;
+  /** Name length including the trailing NUL. */
+  namesize: number;
+  filesize: number;
+  /** crc: sum of the data bytes mod 2^32; 0 elsewhere. */
+  check: number;
+}
+
+export const HEADER_SIZE: Record<CpioVariant, number> = { 'bin-le': 26, 'bin-be': 26, odc: 76, newc: 110, crc: 110 };
+
+/** The variant whose magic starts `b` (at least 6 bytes for the ASCII ones), or null. */
+export function sniffVariant(b: Buffer): CpioVariant | null {
+  if (b.length >= 2) {
+    if (b[0] === 0xc7 && b[1] === 0x71) return 'bin-le';
+    if (b[0] === 0x71 && b[1] === 0xc7) return 'bin-be';
+  }
+  if (b.length >= 6 && b[0] === 0x30 && b[1] === 0x37 && b[2] === 0x30 && b[3] === 0x37 && b[4] === 0x30) {
+    if (b[5] === 0x37) return 'odc';
+    if (b[5] === 0x31) return 'newc';
+    if (b[5] === 0x32) return 'crc';
+  }
+  return null;
+}
+
+/** True when `b` (shorter than a magic) could still be the start of one. */
+export function couldBeMagicPrefix(b: Buffer): boolean {
+  if (b.length === 0) return true;
+  if (b.length === 1 && (b[0] === 0xc7 || b[0] === 0x71)) return true;
+  const ascii = '07070';
+  for (let i = 0; i < b.length && i < 5; i++) if (b[i] !== ascii.charCodeAt(i)) return false;
+  return b.length < 6;
+}
+
+const HEX = new Int8Array(256).fill(-1);
+const OCT = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[0x41 + i] = 10 + i;
+  HEX[0x61 + i] = 10 + i;
+}
+for (let i = 0; i < 8; i++) OCT[0x30 + i] = i;
+
+function badField(variant: CpioVariant, field: string, b: Buffer, off: number, len: number, where: Where): ArchiveError {
+  const raw = b.toString('latin1', off, off + len).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return new ArchiveError('bad-header', `invalid ${field} field "${raw}" in a cpio ${variant} header`, where, 'the archive is corrupt or not a cpio archive');
+}
+
+function field(table: Int8Array, base: number, variant: CpioVariant, name: string, b: Buffer, off: number, len: number, where: Where): number {
+  let v = 0;
+  for (let i = off; i < off + len; i++) {
+    const d = table[b[i]!]!;
+    if (d < 0) throw badField(variant, name, b, off, len, where);
+    v = v * base + d;
+  }
+  return v;
+}
+
+/** Decode the fixed header `b` (exactly HEADER_SIZE[variant] bytes). */
+export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): CpioHeader {
+  switch (variant) {
+    case 'bin-le':
+    case 'bin-be': {
+      const le = variant === 'bin-le';
+      const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+      const dev = u16(2);
+      const ino = u16(4);
+      const rdev = u16(14);
+      return {
+        variant,
+        size: 26,
+        align: 2,
+        key: `o${dev}:${ino}`,
+        ino,
+        mode: u16(6),
+        uid: u16(8),
+        gid: u16(10),
+        nlink: u16(12),
+        rdevMajor: rdev >>> 8,
+        rdevMinor: rdev & 0xff,
+        // 32-bit values are two 16-bit halves, the most significant first.
+        mtime: u16(16) * 65536 + u16(18),
+        namesize: u16(20),
+        filesize: u16(22) * 65536 + u16(24),
+        check: 0,
+      };
+    }
+    case 'odc': {
+      const o = (name: string, off: number, len: number) => field(OCT, 8, variant, name, b, off, len, where);
+      const dev = o('dev', 6, 6);
+      const ino = o('ino', 12, 6);
+      const rdev = o('rdev', 42, 6);
+      return {
+        variant,
+        size: 76,
+        align: 1,
+        key: `o${dev}:${ino}`,
+        ino,
+        mode: o('mode', 18, 6),
+        uid: o('uid', 24, 6),
+        gid: o('gid', 30, 6),
+        nlink: o('nlink', 36, 6),
+        // Written as an old 16-bit dev_t: major << 8 | minor.
+        rdevMajor: Math.floor(rdev / 256),
+        rdevMinor: rdev & 0xff,
+        mtime: o('mtime', 48, 11),
+        namesize: o('namesize', 59, 6),
+        filesize: o('filesize', 65, 11),
+        check: 0,
+      };
+    }
+    case 'newc':
+    case 'crc': {
+      const h = (name: string, off: number) => field(HEX, 16, variant, name, b, off, 8, where);
+      const ino = h('ino', 6);
+      const devMajor = h('devmajor', 62);
+      const devMinor = h('devminor', 70);
+      return {
+        variant,
+        size: 110,
+        align: 4,
+        key: `n${devMajor}:${devMinor}:${ino}`,
+        ino,
+        mode: h('mode', 14),
+        uid: h('uid', 22),
+        gid: h('gid', 30),
+        nlink: h('nlink', 38),
+        mtime: h('mtime', 46),
+        filesize: h('filesize', 54),
+        rdevMajor: h('rdevmajor', 78),
+        rdevMinor: h('rdevminor', 86),
+        namesize: h('namesize', 94),
+        check: h('check', 102),
+      };
+    }
+  }
+}
+
+/** Bytes of padding after `n` bytes to reach a multiple of `align`. */
+export function padding(n: number, align: number): number {
+  const r = n % align;
+  return r === 0 ? 0 : align - r;
+}
+
+/**
+ * Sum of the bytes of `b` (unsigned), for the crc format's check field. Four
+ * bytes a step through a 32-bit view, two 16-bit lanes folded every 128 words
+ * (128 * 510 < 65536, so a lane cannot carry into the next).
+ */
+export function byteSum(b: Uint8Array): number {
+  let sum = 0;
+  let i = 0;
+  const n = b.length;
+  const head = (4 - (b.byteOffset & 3)) & 3;
+  for (; i < head && i < n; i++) sum += b[i]!;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    let k = 0;
+    while (k < words) {
+      const end = Math.min(words, k + 128);
+      let acc = 0;
+      for (; k < end; k++) {
+        const x = w[k]!;
+        acc += (x & 0x00ff00ff) + ((x >>> 8) & 0x00ff00ff);
+      }
+      sum += (acc & 0xffff) + (acc >>> 16);
+    }
+    i += words * 4;
+  }
+  for (; i < n; i++) sum += b[i]!;
+  return sum;
+}
