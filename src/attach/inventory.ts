@@ -1,0 +1,203 @@
+// The package inventory (solaris-p2v.md 4.3): gathered in flight from the
+// image's var/sadm/pkg/*/pkginfo by the 'inventory' rule, or read from a
+// root directory (the host), with the same selection on both sides.
+//
+// Selection, as sw_inventory does it for a whole-root zone: skip the packages
+// named in var/sadm/install/gz-only-packages and those with
+// SUNW_PKG_THISZONE=true; keep SUNW_PKG_ALLZONES=true packages, each preceded
+// by its install/depend "P" dependencies (recursively, existing ones, once).
+// Simplified: the "delivers a directory into an inherit-pkg-dir" criterion
+// (which needs var/sadm/install/contents) is not applied, since p2v refuses
+// zones that have inherit-pkg-dir resources (checkWholeRoot).
+// Patches obsoleted by any kept patch are then left out, as Solaris does.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { bufferBody, readBody, displayPath, type Entry } from '../entry.js';
+import type { Rule, RuleContext } from '../rules/types.js';
+import { etcReleaseLine, parseDepend, parseGzOnly, parseInstRelease, parsePkginfo, type PkgInfo } from './pkginfo.js';
+import { imagePath } from './paths.js';
+import type { Inventory, PackageRecord, PatchRecord, Release } from './types.js';
+
+export { inventoryFromManifest } from './manifest.js';
+
+/** Largest packaging file read (pkginfo with many PATCH_INFO lines stays far below). */
+export const INVENTORY_FILE_CAP = 1024 * 1024;
+
+/** What the packaging files of one root said, before selection. */
+export interface RawInventory {
+  /** var/sadm/pkg/<dir> name -> its pkginfo. */
+  pkginfo: Map<string, PkgInfo>;
+  /** var/sadm/pkg/<dir> name -> install/depend "P" names. */
+  depends: Map<string, string[]>;
+  gzOnly: Set<string>;
+  release: Release;
+}
+
+export function emptyRaw(): RawInventory {
+  return { pkginfo: new Map(), depends: new Map(), gzOnly: new Set(), release: {} };
+}
+
+function record(name: string, info: PkgInfo): PackageRecord {
+  const patches = new Map<string, PatchRecord>();
+  for (const [num, p] of info.patches) patches.set(num, { rev: p.rev, obsoletes: [...p.obsoletes] });
+  return {
+    name,
+    version: info.version,
+    patches,
+    hollow: info.hollow,
+    allZones: info.allZones,
+    thisZone: info.thisZone,
+  };
+}
+
+/** Apply the 4.3 selection to what one root's packaging files said. */
+export function buildInventory(raw: RawInventory): Inventory {
+  const packages = new Map<string, PackageRecord>();
+  const visited = new Set<string>();
+  const add = (name: string): void => {
+    if (visited.has(name)) return;
+    const info = raw.pkginfo.get(name);
+    if (!info) return;
+    visited.add(name);
+    for (const dep of raw.depends.get(name) ?? []) add(dep);
+    packages.set(name, record(name, info));
+  };
+  const names = [...raw.pkginfo.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    const info = raw.pkginfo.get(name)!;
+    if (raw.gzOnly.has(name) || info.thisZone) continue;
+    if (info.allZones) add(name);
+  }
+  const obsolete = new Set<string>();
+  for (const p of packages.values()) for (const patch of p.patches.values()) for (const o of patch.obsoletes) obsolete.add(o);
+  for (const p of packages.values()) for (const num of [...p.patches.keys()]) if (obsolete.has(num)) p.patches.delete(num);
+  const inv: Inventory = { packages };
+  if (raw.release.instRelease || raw.release.etcRelease !== undefined) inv.release = { ...raw.release };
+  return inv;
+}
+
+const PKGINFO = /^var\/sadm\/pkg\/([^/]+)\/pkginfo$/;
+const DEPEND = /^var\/sadm\/pkg\/([^/]+)\/install\/depend$/;
+const INST_RELEASE = 'var/sadm/system/admin/INST_RELEASE';
+const ETC_RELEASE = 'etc/release';
+const GZ_ONLY = 'var/sadm/install/gz-only-packages';
+
+/** Which packaging file (if any) an image-relative path is. */
+function classify(p: string): ((raw: RawInventory, text: string) => void) | undefined {
+  if (p === ETC_RELEASE) return (raw, t) => void (raw.release.etcRelease = etcReleaseLine(t));
+  if (!p.startsWith('var/sadm/')) return undefined;
+  if (p === INST_RELEASE) return (raw, t) => void (raw.release.instRelease = parseInstRelease(t));
+  if (p === GZ_ONLY) return (raw, t) => void (raw.gzOnly = parseGzOnly(t));
+  let m = PKGINFO.exec(p);
+  if (m) {
+    const name = m[1]!;
+    return (raw, t) => void raw.pkginfo.set(name, parsePkginfo(t));
+  }
+  m = DEPEND.exec(p);
+  if (m) {
+    const name = m[1]!;
+    return (raw, t) => void raw.depends.set(name, parseDepend(t));
+  }
+  return undefined;
+}
+
+export interface InventoryRuleOptions {
+  /** Largest body read; bigger files pass through unread (with a report note). */
+  cap?: number;
+  /** Path prefix of the image root inside the archive (e.g. "root"), if any. */
+  prefix?: string;
+}
+
+/**
+ * Rule 'inventory': passes every entry through unchanged, reading (bounded)
+ * the packaging files on the way and handing their bytes on downstream.
+ */
+export class InventoryRule implements Rule {
+  readonly name = 'inventory';
+  readonly raw: RawInventory = emptyRaw();
+  private readonly cap: number;
+  private readonly prefix?: string;
+
+  constructor(opts: InventoryRuleOptions = {}) {
+    this.cap = opts.cap ?? INVENTORY_FILE_CAP;
+    this.prefix = opts.prefix;
+  }
+
+  async *apply(entries: AsyncIterable<Entry>, ctx: RuleContext): AsyncIterable<Entry> {
+    for await (const e of entries) {
+      if (e.type !== 'file' || e.sparse) {
+        yield e;
+        continue;
+      }
+      const p = imagePath(e.path, this.prefix);
+      const use = p === undefined ? undefined : classify(p);
+      if (!use) {
+        yield e;
+        continue;
+      }
+      if (e.size > this.cap) {
+        ctx.report.note(`inventory: ${displayPath(e.path)} is ${e.size} bytes, over the ${this.cap} byte limit: not read`);
+        yield e;
+        continue;
+      }
+      const buf = await readBody(e, this.cap);
+      use(this.raw, buf.toString('latin1'));
+      yield { ...e, body: bufferBody(buf) };
+    }
+  }
+
+  /** The selected inventory of everything seen so far (call after the stream ends). */
+  result(): Inventory {
+    return buildInventory(this.raw);
+  }
+}
+
+async function readCapped(file: string, cap: number): Promise<string | undefined> {
+  let h: fs.FileHandle;
+  try {
+    h = await fs.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    const st = await h.stat();
+    if (!st.isFile()) return undefined;
+    if (st.size > cap) throw new RangeError(`${file} is ${st.size} bytes, over the ${cap} byte limit`);
+    return (await h.readFile()).toString('latin1');
+  } finally {
+    await h.close();
+  }
+}
+
+/** Read the packaging files under a root directory (the host: "/"). */
+export async function rawInventoryFromRoot(dir: string, cap = INVENTORY_FILE_CAP): Promise<RawInventory> {
+  const raw = emptyRaw();
+  const pkgDir = path.join(dir, 'var/sadm/pkg');
+  let names: string[] = [];
+  try {
+    names = (await fs.readdir(pkgDir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const name of names) {
+    const info = await readCapped(path.join(pkgDir, name, 'pkginfo'), cap);
+    if (info === undefined) continue;
+    raw.pkginfo.set(name, parsePkginfo(info));
+    const dep = await readCapped(path.join(pkgDir, name, 'install/depend'), cap);
+    if (dep !== undefined) raw.depends.set(name, parseDepend(dep));
+  }
+  const gz = await readCapped(path.join(dir, GZ_ONLY), cap);
+  if (gz !== undefined) raw.gzOnly = parseGzOnly(gz);
+  const ir = await readCapped(path.join(dir, INST_RELEASE), cap);
+  if (ir !== undefined) raw.release.instRelease = parseInstRelease(ir);
+  const er = await readCapped(path.join(dir, ETC_RELEASE), cap);
+  if (er !== undefined) raw.release.etcRelease = etcReleaseLine(er);
+  return raw;
+}
+
+/** The selected inventory of a root directory (the host side of the comparison). */
+export async function inventoryFromRoot(dir: string, cap = INVENTORY_FILE_CAP): Promise<Inventory> {
+  return buildInventory(await rawInventoryFromRoot(dir, cap));
+}

@@ -1,0 +1,124 @@
+// Sanity checks on the image (solaris-p2v.md 2.7): the native (2009) checks,
+// plus the solaris10 whole-root test, which applies to any image p2v takes.
+// The 'sanity-observer' rule records, while the entries stream past, which
+// of a small fixed set of paths the image has; the check runs at the end.
+
+import type { Entry } from '../entry.js';
+import type { Rule } from '../rules/types.js';
+import { imagePath } from './paths.js';
+import type { InstRelease } from './types.js';
+
+/** Directories every native image must have. */
+export const REQUIRED_DIRS = ['etc', 'etc/svc', 'usr', 'sbin', 'lib', 'var', 'var/svc'] as const;
+/** Paths only a whole-root image has. */
+export const WHOLE_ROOT_PATHS = ['lib/svc', 'sbin/zonename', 'usr/bin/chmod'] as const;
+/** Present only in a global zone's image (a physical system), not in a zone's. */
+export const SYSTEM_IMAGE_MARKER = 'var/svc/manifest/system/sysevent.xml';
+
+const WATCHED = new Set<string>([...REQUIRED_DIRS, ...WHOLE_ROOT_PATHS, SYSTEM_IMAGE_MARKER]);
+
+/** Rule 'sanity-observer': passes entries through, noting the watched paths it sees. */
+export class SanityObserver implements Rule {
+  readonly name = 'sanity-observer';
+  readonly seen = new Set<string>();
+  private readonly prefix?: string;
+
+  constructor(opts: { prefix?: string } = {}) {
+    this.prefix = opts.prefix;
+  }
+
+  /** Record one image-relative path (and the watched ancestors it implies). */
+  observe(raw: string): void {
+    const p = imagePath(raw, this.prefix);
+    if (!p) return;
+    if (WATCHED.has(p)) this.seen.add(p);
+    // A deeper entry implies its directories: check the first two ancestors
+    // (every watched directory is at depth 1 or 2).
+    const a = p.indexOf('/');
+    if (a < 0) return;
+    const top = p.slice(0, a);
+    if (WATCHED.has(top)) this.seen.add(top);
+    const b = p.indexOf('/', a + 1);
+    if (b < 0) return;
+    const second = p.slice(0, b);
+    if (WATCHED.has(second)) this.seen.add(second);
+  }
+
+  async *apply(entries: AsyncIterable<Entry>): AsyncIterable<Entry> {
+    for await (const e of entries) {
+      this.observe(e.path);
+      yield e;
+    }
+  }
+}
+
+export interface SanityInput {
+  /** Watched paths the image has (SanityObserver.seen). */
+  seen: ReadonlySet<string>;
+  /** Where the image is, for "Missing %s at %s" (the zone root). */
+  root: string;
+  /** The image's INST_RELEASE. */
+  image?: InstRelease;
+  /**
+   * The host's INST_RELEASE; undefined when the host has none (not a Solaris
+   * host): the release check is then skipped and the result says so.
+   */
+  host?: InstRelease;
+}
+
+export interface SanityResult {
+  ok: boolean;
+  /** Solaris's own lines, ending with the Passed / FAILED banner. */
+  messages: string[];
+  /** Checks that were not made, and why. */
+  skipped: string[];
+  /** The image carries the global-zone-only sysevent manifest (a physical system's image). */
+  systemImage: boolean;
+}
+
+/** ksh arithmetic on VERSION=: a number, or undefined when it is not one. */
+function releaseNumber(v: string | undefined, dflt: number): number | undefined {
+  if (v === undefined || v.trim() === '') return dflt;
+  return /^\s*-?\d+\s*$/.test(v) ? Number(v) : undefined;
+}
+
+export function checkSanity(input: SanityInput): SanityResult {
+  const messages: string[] = [];
+  const skipped: string[] = [];
+  let ok = true;
+  for (const d of REQUIRED_DIRS) {
+    if (!input.seen.has(d)) {
+      messages.push(`  Sanity Check: Missing ${d} at ${input.root}`);
+      ok = false;
+    }
+  }
+  let sparse = false;
+  for (const f of WHOLE_ROOT_PATHS) {
+    if (!input.seen.has(f)) {
+      messages.push(`  Sanity Check: Missing ${f} at ${input.root}`);
+      sparse = true;
+    }
+  }
+  if (sparse) {
+    messages.push('Is this a sparse zone image?  The image must be whole-root.');
+    ok = false;
+  }
+  if (input.host === undefined) {
+    skipped.push('release version: this host has no /var/sadm/system/admin/INST_RELEASE, so the image release was not compared with it');
+  } else {
+    const imgRaw = input.image?.VERSION;
+    const hostRaw = input.host.VERSION;
+    const img = releaseNumber(imgRaw, -1);
+    const host = releaseNumber(hostRaw, 0);
+    if (img === undefined || host === undefined || img !== host) {
+      const show = (raw: string | undefined, n: number | undefined, dflt: number): string =>
+        raw === undefined || raw.trim() === '' ? String(dflt) : n === undefined ? raw : String(n);
+      messages.push(
+        `  Sanity Check: image release version ${show(imgRaw, img, -1)} does not match system release version ${show(hostRaw, host, 0)}, the zone is not usable on this system.`,
+      );
+      ok = false;
+    }
+  }
+  messages.push(ok ? '  Sanity Check: Passed.  Looks like a native system.' : '  Sanity Check: FAILED (see log for details).');
+  return { ok, messages, skipped, systemImage: input.seen.has(SYSTEM_IMAGE_MARKER) };
+}
