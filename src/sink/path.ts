@@ -50,6 +50,12 @@ export function validatePath(raw: string, where: Where, limits: PathLimits = DEF
   let i = 0;
   while (i < n && raw.charCodeAt(i) === 0x2f) i++;
   const leadingSlash = i > 0;
+  // Drop a leading run of './' (and extra '/'), the usual tar and cpio prefix,
+  // so that the rest is usually canonical and needs no split/join.
+  while (i + 1 < n && raw.charCodeAt(i) === 0x2e && raw.charCodeAt(i + 1) === 0x2f) {
+    i += 2;
+    while (i < n && raw.charCodeAt(i) === 0x2f) i++;
+  }
   // Fast path: scan once, remember whether the name is already canonical
   // (no '.' or empty components), so the common case needs no split/join.
   let canonical = true;

@@ -1,0 +1,907 @@
+// The safe filesystem sink: writes archive entries under a zone root while
+// running as root (security.md sections 2.1 and 4; defences D-1 to D-16).
+//
+// Model: the "private tree" of security.md 2.2 option B. The installer
+// guarantees (D-15) that no other process writes in the root; the sink then
+// guarantees that it never writes through a symbolic link, whether the link
+// came from the archive or was on disk before. On Linux the path operations
+// are also anchored to directory fds through /proc/self/fd (option A,
+// rootfs.ts; about 1 us per entry), so even a directory swapped by another
+// process after its check cannot redirect a write.
+//
+//
+// - names are validated byte by byte (path.ts) and on-disk paths are built
+//   only from validated keys (D-1, D-2);
+// - every parent must be a real directory: directories this run created or
+//   already checked are remembered by key, anything else is lstat-checked
+//   once; a symlink or one of our placeholders as a parent is refused (D-3);
+// - symbolic links are created last: an empty O_EXCL placeholder stands in
+//   for them until finish(), so no later entry can pass through (D-4);
+// - files are created O_CREAT|O_EXCL|O_NOFOLLOW after unlinking whatever
+//   non-directory was there; an existing file is never opened (D-5);
+// - hard links only to regular files this run created, checked by dev+ino (D-6);
+// - directories are created 0700 and get their mode, owner and times at the
+//   end, deepest first, through a no-follow fd after an identity check (D-7);
+// - owner before mode, so setuid and setgid survive (D-8); archive metadata
+//   is never applied to the root (D-9); umask 022 and explicit modes (D-10);
+// - FIFOs are made with mkfifo(1); devices and sockets are skipped (D-11);
+// - a byte cap and free-space checks (D-12); entries one at a time (D-14);
+// - every message names the entry escaped (D-16, through ArchiveError).
+//
+// Synchronous fs calls on the main thread: for many small files they beat
+// the libuv thread pool, and they keep each entry's effects finished before
+// the next entry starts.
+
+import fs from 'node:fs';
+import { bodyLength, displayPath, type Entry } from '../entry.js';
+import { ArchiveError, type Where } from '../errors.js';
+import type { Warning } from '../formats/types.js';
+import type { Sink, SinkStats } from './types.js';
+import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type PathLimits, type ValidPath } from './path.js';
+import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
+
+export interface SinkCaps {
+  /** Most body bytes this run may write (default: no cap). */
+  maxBytes?: number;
+  /** Free space to leave on the target file system, in bytes (default 32 MiB). */
+  reserveBytes?: number;
+  /** Free inodes to leave, when the file system reports inodes (default 0). */
+  reserveInodes?: number;
+  /** Bytes the archive is expected to write (e.g. flar files_unarchived_size), checked up front. */
+  expectedBytes?: number;
+  /** Re-check free space after this many bytes (default 64 MiB). */
+  checkEveryBytes?: number;
+  maxPathBytes?: number;
+  maxComponentBytes?: number;
+  maxDepth?: number;
+}
+
+export interface FsSinkOptions {
+  warn?: (w: Warning) => void;
+  /** Apply archive owners (default: when running as root). */
+  owners?: boolean;
+  /** Turn the non-escape rejections (see LENIENT_KINDS) into skip + warning. */
+  lenient?: boolean;
+  caps?: SinkCaps;
+  /**
+   * How paths are resolved: 'path' (portable private-tree model), 'proc'
+   * (Linux: anchored to directory fds through /proc/self/fd, so a directory
+   * swapped after its check cannot redirect writes), 'auto' (proc where
+   * available). Default 'auto'.
+   */
+  anchor?: 'auto' | 'proc' | 'path';
+  /** The filesystem backend (tests inject races through it); overrides anchor. */
+  backend?: (root: string) => RootedFs;
+}
+
+/** Rejections that --lenient may turn into skip + warning; never the escape classes. */
+export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'not-empty', 'bad-owner', 'trailing-slash']);
+
+const MiB = 1024 * 1024;
+const DONE: Promise<void> = Promise.resolve();
+
+// Node kinds.
+const DIR = 1;
+const FILE = 2;
+const PLACEHOLDER = 3;
+const FIFO = 4;
+const SYMLINK = 5;
+const KIND_NAME = ['', 'directory', 'regular file', 'symbolic link (not yet created)', 'FIFO', 'symbolic link'];
+
+interface Meta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  nsec: number;
+  where: Where;
+}
+
+interface Delayed {
+  key: string;
+  /** Symlink target (latin1). */
+  target: string;
+  /** For a hard link to a delayed symlink: that symlink's record. */
+  to: Rec | null;
+  meta: Meta;
+}
+
+/** What the sink knows about one path under the root. */
+class Rec {
+  /** Directories: metadata to apply at finish(). */
+  fix: Meta | null = null;
+  /** Placeholders: the link to create at finish(). */
+  link: Delayed | null = null;
+  /** Pre-existing directories: [atime, mtime] in seconds, restored by abort(). */
+  saved: [number, number] | null = null;
+  constructor(
+    public kind: number,
+    public dev: number,
+    /** 0 while unknown (directories created implicitly). */
+    public ino: number,
+    /** Created by this run (abort and removeWritten remove only these). */
+    public created: boolean,
+  ) {}
+}
+
+function errCode(e: unknown): string | undefined {
+  const c = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+export class FsSink implements Sink {
+  private readonly root: string;
+  private readonly fs: RootedFs;
+  private readonly warnFn: (w: Warning) => void;
+  private readonly owners: boolean;
+  private readonly lenient: boolean;
+  private readonly limits: PathLimits;
+  private readonly maxBytes: number;
+  private readonly reserveBytes: number;
+  private readonly reserveInodes: number;
+  private readonly checkEvery: number;
+  private readonly uid: number;
+  private readonly gid: number;
+  private readonly rootDev: number;
+  private readonly rootIno: number;
+  private readonly rootTimes: [number, number];
+  /** atime given to everything written. */
+  private readonly now: number;
+  /** Everything known under the root, by key (latin1, '/'-joined). */
+  private readonly nodes = new Map<string, Rec>();
+  /** Placeholders in creation order. */
+  private readonly delayed: Rec[] = [];
+  private readonly stats: SinkStats = { entries: 0, bytes: 0, skipped: {} };
+  private sinceCheck = 0;
+  private state: 'open' | 'finished' | 'aborted' = 'open';
+  private warnedOnce = new Set<string>();
+
+  constructor(root: string, opts: FsSinkOptions = {}) {
+    // D-10: modes given to open/mkdir must not depend on the caller's umask;
+    // final modes are applied explicitly anyway. Process-wide (main thread).
+    process.umask(0o022);
+    const r = root.length > 1 ? root.replace(/\/+$/, '') : root;
+    if (r === '/' || r === '') throw new Error('FsSink: refusing to write into /');
+    const st = fs.lstatSync(r);
+    if (!st.isDirectory()) throw new Error(`FsSink: the root ${JSON.stringify(r)} is not a directory`);
+    this.root = r;
+    const anchor = opts.anchor ?? 'auto';
+    const proc = anchor === 'proc' || (anchor === 'auto' && ProcFdRootedFs.supported());
+    this.fs = opts.backend ? opts.backend(r) : proc ? new ProcFdRootedFs(r) : new PathRootedFs(r);
+    this.rootDev = st.dev;
+    this.rootIno = st.ino;
+    this.rootTimes = [st.atimeMs / 1000, st.mtimeMs / 1000];
+    this.warnFn = opts.warn ?? (() => {});
+    this.uid = process.getuid?.() ?? 0;
+    this.gid = process.getgid?.() ?? 0;
+    this.owners = opts.owners ?? this.uid === 0;
+    this.lenient = opts.lenient ?? false;
+    const c = opts.caps ?? {};
+    this.limits = {
+      maxPathBytes: c.maxPathBytes ?? DEFAULT_PATH_LIMITS.maxPathBytes,
+      maxComponentBytes: c.maxComponentBytes ?? DEFAULT_PATH_LIMITS.maxComponentBytes,
+      maxDepth: c.maxDepth ?? DEFAULT_PATH_LIMITS.maxDepth,
+    };
+    this.maxBytes = c.maxBytes ?? Infinity;
+    this.reserveBytes = c.reserveBytes ?? 32 * MiB;
+    this.reserveInodes = c.reserveInodes ?? 0;
+    this.checkEvery = c.checkEveryBytes ?? 64 * MiB;
+    this.now = Date.now() / 1000;
+    this.checkSpace(c.expectedBytes ?? 0, {});
+  }
+
+  // ------------------------------------------------------------------ write
+
+  write(e: Entry): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new Error(`FsSink: write after ${this.state === 'finished' ? 'finish' : 'abort'}`));
+    const where: Where = { entry: e.path, offset: e.offset, index: e.index };
+    // Only regular files need to await (their body); everything else is done
+    // synchronously, without an async frame per entry.
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.dispatch(e, where);
+    } catch (err) {
+      return this.failed(err, where);
+    }
+    if (pending === undefined) return DONE;
+    return pending.then(undefined, (err: unknown) => this.failed(err, where));
+  }
+
+  private failed(err: unknown, where: Where): Promise<void> {
+    const ae = this.toArchiveError(err, where);
+    if (this.lenient && LENIENT_KINDS.has(ae.kind)) {
+      this.warn(ae.kind, `skipped: ${ae.message}`, where);
+      this.skip(ae.kind);
+      return DONE;
+    }
+    return Promise.reject(ae);
+  }
+
+  /** Writes the entry; returns a promise only for regular files. */
+  private dispatch(e: Entry, where: Where): Promise<void> | undefined {
+    const v = validatePath(e.path, where, this.limits);
+    if (v.leadingSlash) this.leadingSlash(where);
+    if (v.key === '') {
+      // '.', './', '/' or '': the root itself. Its owner, mode and times
+      // belong to the installer (D-9); a non-directory cannot replace it.
+      if (e.type === 'dir') {
+        this.stats.entries++;
+        return undefined;
+      }
+      throw new ArchiveError('unsafe-path', `a ${e.type} entry cannot replace the extraction root`, where, 'the archive is corrupt or hostile');
+    }
+    if (v.trailingSlash && e.type !== 'dir') {
+      throw new ArchiveError('trailing-slash', `a ${e.type} entry has a name ending in '/'`, where);
+    }
+    switch (e.type) {
+      case 'char':
+      case 'block':
+        this.warn('device-skipped', `${e.type === 'char' ? 'character' : 'block'} device ${e.devMajor ?? '?'},${e.devMinor ?? '?'} not created (a zone gets its devices from the global zone)`, where);
+        this.skip('device-node');
+        return undefined;
+      case 'socket':
+        this.warn('socket-skipped', 'socket not created', where);
+        this.skip('socket');
+        return undefined;
+    }
+    this.checkOwner(e, where);
+    if (e.xattrs !== undefined && !this.warnedOnce.has('xattrs-ignored')) {
+      for (const _ in e.xattrs) {
+        this.warnedOnce.add('xattrs-ignored');
+        this.warn('xattrs-ignored', 'extended attributes, ACLs and capabilities in the archive are not applied (reported once)', where);
+        break;
+      }
+    }
+    switch (e.type) {
+      case 'file':
+        return this.writeFile(e, v, where);
+      case 'dir':
+        this.writeDir(e, v, where);
+        break;
+      case 'symlink':
+        this.writeSymlink(e, v, where);
+        break;
+      case 'hardlink':
+        if (!this.writeHardlink(e, v, where)) return undefined;
+        break;
+      case 'fifo':
+        this.writeFifo(e, v, where);
+        break;
+      default:
+        throw new ArchiveError('bad-type', `unsupported entry type ${JSON.stringify(e.type)}`, where);
+    }
+    this.stats.entries++;
+    return undefined;
+  }
+
+  private async writeFile(e: Entry, v: ValidPath, where: Where): Promise<void> {
+    const len = bodyLength(e);
+    if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isSafeInteger(len) || len < 0) {
+      throw new ArchiveError('bad-size', `size ${e.size} is not a valid file size`, where);
+    }
+    const regions = e.sparse;
+    if (regions) this.checkSparse(e, where);
+    if (this.stats.bytes + len > this.maxBytes) {
+      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'raise the byte cap if the archive is genuine');
+    }
+    if (this.sinceCheck + len >= this.checkEvery) {
+      this.checkSpace(len, where);
+      this.sinceCheck = 0;
+    }
+    this.sinceCheck += len;
+    this.parentDir(v.parent, where);
+    let fd = this.fs.createExcl(v.key, 0o600);
+    if (fd < 0) {
+      this.clearLeaf(v.key, where, e.type);
+      fd = this.fs.createExcl(v.key, 0o600);
+      if (fd < 0) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+    }
+    const rec = new Rec(FILE, 0, 0, true);
+    this.nodes.set(v.key, rec);
+    let ok = false;
+    try {
+      let written = 0;
+      if (!regions) {
+        for await (const chunk of e.body()) {
+          if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
+          writeAll(fd, chunk, 0, chunk.length, written);
+          written += chunk.length;
+          this.stats.bytes += chunk.length;
+        }
+      } else {
+        let ri = 0;
+        let used = 0;
+        for await (const chunk of e.body()) {
+          let off = 0;
+          while (off < chunk.length) {
+            while (ri < regions.length && used === regions[ri]!.length) {
+              ri++;
+              used = 0;
+            }
+            if (ri === regions.length) throw this.bodySize(written + chunk.length - off, len, where);
+            const r = regions[ri]!;
+            const n = Math.min(chunk.length - off, r.length - used);
+            writeAll(fd, chunk, off, n, r.offset + used);
+            off += n;
+            used += n;
+            written += n;
+            this.stats.bytes += n;
+          }
+        }
+        // Holes stay holes: the apparent size comes from ftruncate.
+        fs.ftruncateSync(fd, e.size);
+      }
+      if (written !== len) throw this.bodySize(written, len, where);
+      this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
+      ok = true;
+    } finally {
+      if (ok) fs.closeSync(fd);
+      else {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* the first error is the one to report */
+        }
+      }
+    }
+    this.stats.entries++;
+  }
+
+  private writeDir(e: Entry, v: ValidPath, where: Where): void {
+    this.parentDir(v.parent, where);
+    let rec = this.nodes.get(v.key);
+    if (rec !== undefined && rec.kind === DIR) {
+      if (rec.ino === 0) {
+        const st = this.fs.lstat(v.key);
+        if (!st || !st.isDirectory()) throw new ArchiveError('io-error', 'a directory this run created has disappeared', where);
+        rec.dev = st.dev;
+        rec.ino = st.ino;
+      }
+    } else {
+      if (rec !== undefined) this.clearLeaf(v.key, where, 'dir');
+      rec = this.makeDir(v.key, where);
+    }
+    rec.fix = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, nsec: e.mtimeNsec, where };
+  }
+
+  /** mkdir 0700, reusing a real directory and replacing anything else (as tar does). */
+  private makeDir(key: string, where: Where): Rec {
+    let created = this.fs.mkdir(key, 0o700);
+    if (!created) {
+      const st = this.fs.lstat(key);
+      if (st && st.isDirectory()) {
+        const rec = new Rec(DIR, st.dev, st.ino, false);
+        rec.saved = [st.atimeMs / 1000, st.mtimeMs / 1000];
+        this.nodes.set(key, rec);
+        return rec;
+      }
+      // A symlink (B11), file or anything else: the link itself goes.
+      this.clearLeaf(key, where, 'dir');
+      created = this.fs.mkdir(key, 0o700);
+      if (!created) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+    }
+    const st = this.fs.lstat(key);
+    if (!st || !st.isDirectory()) throw new ArchiveError('io-error', 'the directory just created is not there', where);
+    const rec = new Rec(DIR, st.dev, st.ino, true);
+    this.nodes.set(key, rec);
+    return rec;
+  }
+
+  private writeSymlink(e: Entry, v: ValidPath, where: Where): void {
+    const target = validateLinkTarget(e.linkTarget, where, this.limits);
+    this.parentDir(v.parent, where);
+    const rec = this.placeholder(v.key, where);
+    rec.link = { key: v.key, target, to: null, meta: { mode: 0, uid: e.uid, gid: e.gid, mtime: e.mtime, nsec: e.mtimeNsec, where } };
+    this.delayed.push(rec);
+  }
+
+  private writeHardlink(e: Entry, v: ValidPath, where: Where): boolean {
+    if (e.linkTarget === undefined || e.linkTarget === '') {
+      throw new ArchiveError('bad-hardlink', 'the hard link has no target', where);
+    }
+    const t = validatePath(e.linkTarget, where, this.limits, 'hard-link target');
+    if (t.leadingSlash) this.leadingSlash(where);
+    const shown = displayPath(t.key);
+    if (t.key === v.key) {
+      this.warn('self-hardlink', 'hard link to itself ignored', where);
+      this.skip('self-hardlink');
+      return false;
+    }
+    const tr = t.key === '' ? undefined : this.nodes.get(t.key);
+    if (tr === undefined || !tr.created) {
+      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+    }
+    if (tr.kind === FILE) {
+      const st = this.fs.lstat(t.key);
+      if (!st || !st.isFile() || st.dev !== tr.dev || st.ino !== tr.ino) {
+        throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is no longer the file this run extracted`, where);
+      }
+      this.parentDir(v.parent, where);
+      if (!this.fs.link(t.key, v.key)) {
+        this.clearLeaf(v.key, where, e.type);
+        if (!this.fs.link(t.key, v.key)) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+      }
+      this.nodes.set(v.key, new Rec(FILE, st.dev, st.ino, true));
+      return true;
+    }
+    if (tr.kind === PLACEHOLDER && tr.link) {
+      // A hard link to a symbolic link that does not exist yet: delayed too,
+      // behind its own placeholder.
+      const root = tr.link.to ?? tr;
+      this.parentDir(v.parent, where);
+      const rec = this.placeholder(v.key, where);
+      rec.link = { key: v.key, target: tr.link.target, to: root, meta: { ...tr.link.meta, where } };
+      this.delayed.push(rec);
+      return true;
+    }
+    throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is a ${KIND_NAME[tr.kind]}`, where, 'hard links may only point at regular files');
+  }
+
+  private writeFifo(e: Entry, v: ValidPath, where: Where): void {
+    this.parentDir(v.parent, where);
+    if (this.nodes.has(v.key) || this.fs.lstat(v.key)) this.clearLeaf(v.key, where, e.type);
+    this.fs.mkfifo(v.key);
+    const rec = new Rec(FIFO, 0, 0, true);
+    this.nodes.set(v.key, rec);
+    const fd = this.fs.openNode(v.key);
+    let ok = false;
+    try {
+      if (!fs.fstatSync(fd).isFIFO()) throw new ArchiveError('io-error', 'the FIFO just created is not a FIFO', where);
+      this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
+      ok = true;
+    } finally {
+      if (ok) fs.closeSync(fd);
+      else {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* report the first error */
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ finish
+
+  async finish(): Promise<SinkStats> {
+    if (this.state !== 'open') throw new Error(`FsSink: finish after ${this.state === 'finished' ? 'finish' : 'abort'}`);
+    // 1. Delayed links, in archive order (a hard link to a symlink comes
+    //    after that symlink).
+    for (const rec of this.delayed) {
+      const d = rec.link!;
+      if (rec.kind !== PLACEHOLDER || this.nodes.get(d.key) !== rec) continue; // done, replaced or removed later
+      const st = this.fs.lstat(d.key);
+      if (!st || !st.isFile() || st.size !== 0 || st.dev !== rec.dev || st.ino !== rec.ino) {
+        throw new ArchiveError('placeholder-changed', 'the placeholder for this link was changed by something else; the link was not created', d.meta.where);
+      }
+      try {
+        this.fs.unlink(d.key);
+        let done = false;
+        const to = d.to;
+        if (to !== null && to.kind === SYMLINK && this.nodes.get(to.link!.key) === to) {
+          // Linux link(2) links the symlink itself; check rather than trust.
+          if (this.fs.link(to.link!.key, d.key)) {
+            const s2 = this.fs.lstat(d.key);
+            if (s2 && s2.isSymbolicLink()) {
+              rec.dev = s2.dev;
+              rec.ino = s2.ino;
+              done = true;
+            } else this.fs.unlink(d.key);
+          }
+        }
+        if (!done) {
+          this.fs.symlink(Buffer.from(d.target, 'latin1'), d.key);
+          const m = d.meta;
+          if (this.owners) {
+            try {
+              this.fs.lchown(d.key, m.uid, m.gid);
+            } catch (err) {
+              this.warn('chown-failed', `cannot set the owner of the symbolic link (${errCode(err) ?? 'error'})`, m.where);
+            }
+          }
+          const t = this.timeArg(m.mtime, m.nsec, m.where);
+          if (t !== undefined) {
+            try {
+              this.fs.lutimes(d.key, this.now, t);
+            } catch (err) {
+              this.warn('bad-mtime', `cannot set the time of the symbolic link (${errCode(err) ?? 'error'})`, m.where);
+            }
+          }
+          const s2 = this.fs.lstat(d.key);
+          rec.dev = s2?.dev ?? 0;
+          rec.ino = s2?.ino ?? 0;
+        }
+        rec.kind = SYMLINK;
+      } catch (err) {
+        throw this.toArchiveError(err, d.meta.where);
+      }
+    }
+    // 2. Directory metadata, deepest first, through a no-follow fd after an
+    //    identity check (D-7, D-8).
+    const dirs: [string, Rec, number][] = [];
+    for (const [k, r] of this.nodes) if (r.kind === DIR && r.fix !== null) dirs.push([k, r, keyDepth(k)]);
+    dirs.sort((a, b) => b[2] - a[2]);
+    for (const [k, r] of dirs) {
+      const m = r.fix!;
+      let fd: number;
+      try {
+        fd = this.fs.openDir(k);
+      } catch (err) {
+        this.warn('dir-changed', `directory metadata not applied: cannot open it without following links (${errCode(err) ?? 'error'})`, m.where);
+        continue;
+      }
+      try {
+        const st = fs.fstatSync(fd);
+        if (st.dev !== r.dev || st.ino !== r.ino) {
+          this.warn('dir-changed', 'directory metadata not applied: it is not the directory this run created', m.where);
+          continue;
+        }
+        this.applyMeta(fd, r, m.mode, m.uid, m.gid, m.mtime, m.nsec, m.where);
+        r.fix = null;
+      } catch (err) {
+        throw this.toArchiveError(err, m.where);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    this.state = 'finished';
+    this.fs.close?.();
+    return this.stats;
+  }
+
+  // ------------------------------------------------------------ removal
+
+  async removeWritten(relPath: string): Promise<number> {
+    if (this.state === 'aborted') return 0;
+    const where: Where = { entry: relPath };
+    const v = validatePath(relPath, where, this.limits);
+    const pre = `${v.key}/`;
+    const victims: [string, Rec, number][] = [];
+    for (const [k, r] of this.nodes) {
+      if (v.key === '' || k === v.key || k.startsWith(pre)) victims.push([k, r, keyDepth(k)]);
+    }
+    victims.sort((a, b) => b[2] - a[2]);
+    const left: string[] = [];
+    const checked = new Map<string, boolean>();
+    let n = 0;
+    for (const [k, r] of victims) {
+      r.fix = null;
+      if (!r.created) continue;
+      const before = left.length;
+      if (this.removeOne(k, r, left, checked)) {
+        this.nodes.delete(k);
+        n++;
+      } else if (left.length > before) {
+        this.warn('not-removed', `${left[left.length - 1]} could not be removed`, { entry: k });
+      }
+    }
+    return n;
+  }
+
+  async abort(): Promise<string[]> {
+    if (this.state === 'aborted') return [];
+    this.state = 'aborted';
+    const left: string[] = [];
+    const recs: [string, Rec, number][] = [];
+    for (const [k, r] of this.nodes) recs.push([k, r, keyDepth(k)]);
+    recs.sort((a, b) => b[2] - a[2]);
+    const checked = new Map<string, boolean>();
+    for (const [k, r] of recs) if (r.created) this.removeOne(k, r, left, checked);
+    // Put back the times of directories that were there before (adding and
+    // removing entries changed them), then the root's.
+    for (const [k, r] of recs) {
+      if (r.created || r.saved === null || !this.ancestorsSafe(parentKey(k), checked)) continue;
+      this.restoreTimes(k, r.dev, r.ino, r.saved);
+    }
+    this.restoreTimes('', this.rootDev, this.rootIno, this.rootTimes);
+    this.nodes.clear();
+    this.delayed.length = 0;
+    this.fs.close?.();
+    return left;
+  }
+
+  /**
+   * Remove one thing this run created, never following a link, never on
+   * another file system than the root's. Returns true when it is gone; when
+   * it is not, its escaped absolute path is pushed on `left`.
+   */
+  private removeOne(k: string, r: Rec, left: string[], checked: Map<string, boolean>): boolean {
+    const shown = () => displayPath(this.fs.abs(k).toString('latin1'));
+    if (!this.ancestorsSafe(parentKey(k), checked)) {
+      left.push(shown());
+      return false;
+    }
+    let st: fs.Stats | undefined;
+    try {
+      st = this.fs.lstat(k);
+    } catch {
+      left.push(shown());
+      return false;
+    }
+    if (!st) return true;
+    if (st.dev !== this.rootDev) {
+      left.push(shown());
+      return false;
+    }
+    try {
+      if (st.isDirectory()) {
+        if (r.kind !== DIR) {
+          left.push(shown());
+          return false;
+        }
+        this.fs.rmdir(k);
+      } else {
+        // Identity: the type this run made there, and its inode when known
+        // (inode numbers are reused after unlink, so the type check matters).
+        const typeOk = r.kind === SYMLINK ? st.isSymbolicLink() : r.kind === FIFO ? st.isFIFO() : r.kind === FILE || r.kind === PLACEHOLDER ? st.isFile() : false;
+        if (!typeOk || (r.ino !== 0 && st.ino !== r.ino)) {
+          left.push(shown());
+          return false;
+        }
+        this.fs.unlink(k);
+      }
+    } catch {
+      left.push(shown());
+      return false;
+    }
+    return true;
+  }
+
+  /** Every component of `pkey` is a real directory on the root's file system (lstat, cached). */
+  private ancestorsSafe(pkey: string, checked: Map<string, boolean>): boolean {
+    if (pkey === '') return true;
+    const known = checked.get(pkey);
+    if (known !== undefined) return known;
+    let ok = this.ancestorsSafe(parentKey(pkey), checked);
+    if (ok) {
+      try {
+        const st = this.fs.lstat(pkey);
+        ok = st !== undefined && st.isDirectory() && st.dev === this.rootDev;
+      } catch {
+        ok = false;
+      }
+    }
+    checked.set(pkey, ok);
+    return ok;
+  }
+
+  private restoreTimes(k: string, dev: number, ino: number, t: [number, number]): void {
+    let fd: number;
+    try {
+      fd = this.fs.openDir(k);
+    } catch {
+      return;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.dev === dev && st.ino === ino) fs.futimesSync(fd, t[0], t[1]);
+    } catch {
+      /* best effort */
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /**
+   * Make sure the directory `pkey` exists as a real directory, creating
+   * missing components (0755, owned by this process) and refusing symlinks,
+   * placeholders and non-directories on the way (D-3).
+   */
+  private parentDir(pkey: string, where: Where): void {
+    if (pkey === '') return;
+    const r = this.nodes.get(pkey);
+    if (r !== undefined && r.kind === DIR) return; // trusted: created or checked earlier
+    let at = 0;
+    for (;;) {
+      const slash = pkey.indexOf('/', at);
+      const k = slash === -1 ? pkey : pkey.slice(0, slash);
+      this.dirComponent(k, where);
+      if (slash === -1) return;
+      at = slash + 1;
+    }
+  }
+
+  private dirComponent(k: string, where: Where): void {
+    const r = this.nodes.get(k);
+    if (r !== undefined) {
+      if (r.kind === DIR) return;
+      if (r.kind === PLACEHOLDER || r.kind === SYMLINK) {
+        throw new ArchiveError('through-symlink', `the path goes through the symbolic link ${displayPath(k)}`, where, 'nothing is written through a link');
+      }
+      throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is a ${KIND_NAME[r.kind]}`, where);
+    }
+    if (this.fs.mkdir(k, 0o755)) {
+      // Created implicitly (no entry of its own): 0755, owned by this process.
+      this.nodes.set(k, new Rec(DIR, 0, 0, true));
+      return;
+    }
+    const st = this.fs.lstat(k);
+    if (st && st.isDirectory()) {
+      const rec = new Rec(DIR, st.dev, st.ino, false);
+      rec.saved = [st.atimeMs / 1000, st.mtimeMs / 1000];
+      this.nodes.set(k, rec);
+      return;
+    }
+    if (st && st.isSymbolicLink()) {
+      throw new ArchiveError('through-symlink', `the path goes through ${displayPath(k)}, a symbolic link already on disk`, where, 'nothing is written through a link');
+    }
+    throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is not a directory`, where);
+  }
+
+  /**
+   * Remove what is at `key` so a new entry can be created there: a
+   * non-directory is unlinked (the link itself, never its target); an empty
+   * directory is removed; a non-empty one is refused (A15, B3).
+   */
+  private clearLeaf(key: string, where: Where, newType: string): void {
+    const st = this.fs.lstat(key);
+    if (st) {
+      if (st.isDirectory()) {
+        if (key === '') throw new ArchiveError('unsafe-path', 'cannot replace the root', where);
+        try {
+          this.fs.rmdir(key);
+        } catch (err) {
+          const c = errCode(err);
+          if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
+            throw new ArchiveError('not-empty', `a ${newType} entry would replace a ${c === 'EBUSY' ? 'mount point' : 'non-empty directory'}`, where, 'tar replaces only empty directories');
+          }
+          throw err;
+        }
+      } else {
+        this.fs.unlink(key);
+      }
+    }
+    this.nodes.delete(key);
+  }
+
+  /** An empty O_EXCL placeholder standing for a link until finish() (D-4). */
+  private placeholder(key: string, where: Where): Rec {
+    let fd = this.fs.createExcl(key, 0);
+    if (fd < 0) {
+      this.clearLeaf(key, where, 'symlink');
+      fd = this.fs.createExcl(key, 0);
+      if (fd < 0) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+    }
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const rec = new Rec(PLACEHOLDER, st.dev, st.ino, true);
+    this.nodes.set(key, rec);
+    return rec;
+  }
+
+  /** fchown, then fchmod with the special bits, then times, on one fd (D-8). */
+  private applyMeta(fd: number, rec: Rec, mode: number, uid: number, gid: number, mtime: number, nsec: number, where: Where): void {
+    let m = mode & 0o7777;
+    if (this.owners) {
+      try {
+        fs.fchownSync(fd, uid, gid);
+      } catch (err) {
+        this.warn('chown-failed', `cannot set owner ${uid}:${gid} (${errCode(err) ?? 'error'})${m & 0o6000 ? '; setuid/setgid bits dropped' : ''}`, where);
+        m &= ~0o6000;
+      }
+    } else if (m & 0o6000 && ((m & 0o4000 && uid !== this.uid) || (m & 0o2000 && gid !== this.gid))) {
+      // Owners are not applied: a setuid/setgid bit would name the wrong owner.
+      this.warn('setid-dropped', `setuid/setgid bits dropped (owner ${uid}:${gid} not applied)`, where);
+      m &= ~0o6000;
+    }
+    fs.fchmodSync(fd, m);
+    const t = this.timeArg(mtime, nsec, where);
+    if (t !== undefined) {
+      try {
+        fs.futimesSync(fd, this.now, t);
+      } catch (err) {
+        this.warn('bad-mtime', `cannot set the modification time ${mtime} (${errCode(err) ?? 'error'})`, where);
+      }
+    }
+    const st = fs.fstatSync(fd);
+    rec.dev = st.dev;
+    rec.ino = st.ino;
+    if ((st.mode & 0o7777) !== m) {
+      this.warn('mode-not-kept', `mode 0${m.toString(8)} did not stick (file system gave 0${(st.mode & 0o7777).toString(8)})`, where);
+    }
+  }
+
+  /**
+   * The mtime as futimes wants it. Node passes seconds as a double to libuv,
+   * which keeps microseconds: half a microsecond is added so truncation
+   * lands on the intended microsecond. Node replaces negative numbers by
+   * "now", so times before 1970 go as a Date (millisecond precision).
+   */
+  private timeArg(sec: number, nsec: number, where: Where): number | Date | undefined {
+    if (!Number.isFinite(sec) || Math.abs(sec) > 1e11) {
+      this.warn('bad-mtime', `modification time ${sec} out of range; left as extraction time`, where);
+      return undefined;
+    }
+    const s = Math.floor(sec);
+    const ns = Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9 ? nsec : 0;
+    if (s >= 0) return s + (Math.floor(ns / 1000) * 1000 + 500) / 1e9;
+    return new Date(s * 1000 + Math.floor(ns / 1e6));
+  }
+
+  private checkOwner(e: Entry, where: Where): void {
+    if (!isId(e.uid) || !isId(e.gid)) {
+      throw new ArchiveError('bad-owner', `owner ${e.uid}:${e.gid} is out of range`, where, 'uids and gids must be 0..4294967294');
+    }
+  }
+
+  private checkSparse(e: Entry, where: Where): void {
+    let end = 0;
+    for (const r of e.sparse!) {
+      if (!Number.isSafeInteger(r.offset) || !Number.isSafeInteger(r.length) || r.offset < end || r.length < 0 || r.offset + r.length > e.size) {
+        throw new ArchiveError('bad-sparse', `sparse region ${r.offset}+${r.length} overlaps, is out of order or passes the file size ${e.size}`, where);
+      }
+      end = r.offset + r.length;
+    }
+  }
+
+  private checkSpace(need: number, where: Where): void {
+    let st: fs.StatsFs;
+    try {
+      st = this.fs.statfs();
+    } catch {
+      return; // no statfs: rely on ENOSPC
+    }
+    const avail = st.bavail * st.bsize;
+    if (avail - need < this.reserveBytes) {
+      throw new ArchiveError('no-space', `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes; ${avail} bytes are available under the root`, where, 'free space on the zonepath file system or lower the reserve');
+    }
+    if (st.files > 0 && st.ffree < this.reserveInodes) {
+      throw new ArchiveError('no-space', `only ${st.ffree} free inodes left (reserve ${this.reserveInodes})`, where, 'free inodes on the zonepath file system');
+    }
+  }
+
+  private bodySize(got: number, want: number, where: Where): ArchiveError {
+    return new ArchiveError('body-size', `the body gave ${got} bytes where ${want} were expected`, where);
+  }
+
+  private leadingSlash(where: Where): void {
+    if (this.warnedOnce.has('leading-slash')) return;
+    this.warnedOnce.add('leading-slash');
+    this.warn('leading-slash', "removing leading '/' from member names", where);
+  }
+
+  private warn(kind: string, message: string, where: Where): void {
+    this.warnFn({ kind, message, ...where });
+  }
+
+  private skip(reason: string): void {
+    this.stats.skipped[reason] = (this.stats.skipped[reason] ?? 0) + 1;
+  }
+
+  /** System errors become ArchiveErrors naming the entry, errno and call, never the raw path (D-16). */
+  private toArchiveError(err: unknown, where: Where): ArchiveError {
+    if (err instanceof ArchiveError) return err;
+    const c = errCode(err);
+    const sys = (err as NodeJS.ErrnoException | undefined)?.syscall;
+    const what = c ? `${c}${sys ? ` (${sys})` : ''}` : String((err as Error | undefined)?.message ?? err);
+    if (c === 'ENOSPC' || c === 'EDQUOT') {
+      return new ArchiveError('no-space', `out of space writing under the root: ${what}`, where, 'free space on the zonepath file system');
+    }
+    if (c === 'ELOOP') return new ArchiveError('through-symlink', `refused to follow a symbolic link: ${what}`, where);
+    return new ArchiveError('io-error', `cannot write: ${what}`, where);
+  }
+}
+
+function isId(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
+}
+
+function parentKey(k: string): string {
+  const i = k.lastIndexOf('/');
+  return i === -1 ? '' : k.slice(0, i);
+}
+
+function writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
+  while (len > 0) {
+    const n = fs.writeSync(fd, buf, off, len, pos);
+    off += n;
+    len -= n;
+    pos += n;
+  }
+}
