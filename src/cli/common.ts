@@ -4,6 +4,9 @@
 import type { Entry } from '../entry.js';
 import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import { openArchive } from '../formats/index.js';
+import { parseDumpVolumes } from '../formats/dump.js';
+import { decodeStream } from '../decode/index.js';
+import { ByteReader } from '../source/reader.js';
 import type { ArchiveInfo, Warning } from '../formats/types.js';
 import { makeContext } from '../formats/types.js';
 import { walkDir } from '../source/dir.js';
@@ -64,10 +67,16 @@ export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w
 function openVolumes(paths: string[], info: ArchiveInfo, opts: { lenient?: boolean; warn: (w: Warning) => void }): OpenedSource {
   const inputs = paths.map((p) => openFile(p));
   const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn });
-  const entries = (async function* () {
-    const { parseDumpVolumes } = await import('../formats/dump-volumes.js');
-    yield* parseDumpVolumes(inputs.map((i) => i.data), ctx);
+  // Each volume may be compressed on its own; open them one after another.
+  const readers = (async function* () {
+    for (const i of inputs) {
+      const d = await decodeStream(i.data);
+      ctx.info.compression.push(...d.layers);
+      yield new ByteReader(d.data);
+    }
   })();
+  ctx.info.format = 'dump';
+  const entries = parseDumpVolumes(readers, ctx);
   let total = 0;
   for (const i of inputs) total += i.size ?? 0;
   const input: Input = {
