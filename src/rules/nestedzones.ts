@@ -1,0 +1,218 @@
+// Nested zones (solaris-p2v.md 3.7, and the proposal: "Any zones installed on
+// the original system will be uninstalled and deleted from the image").
+//
+// etc/zones/index lines are `name:state:zonepath[:uuid...]` (":" inside a
+// field escaped as "\:"), "#" lines are comments. For every non-global zone:
+// - its line is removed from the index (comments, blank lines and the global
+//   line are kept; a missing global line is not added);
+// - etc/zones/<name>.xml is dropped;
+// - its zonepath subtree is dropped while streaming, unless the zone is only
+//   `configured` (such a zone never had data; its zonepath may hold anything,
+//   so it is left alone, like the S11 count that skips `configured`).
+// Entries that passed before the index was seen are removed at the end with
+// ctx.removeWritten: the rule notes the directories that passed until then
+// (for a file its parent, for a directory itself), so that a zonepath is
+// removed only when something was written at or below it.
+
+import { hold, SMALL_CAP, withBody } from './make.js';
+import { isAtOrUnder, normPath } from './path.js';
+import { defineRule } from './stage.js';
+import { fromLines, toLines } from './text.js';
+import type { Entry } from '../entry.js';
+
+export const NESTED_ZONES = 'nested-zones';
+export const ZONE_INDEX = 'etc/zones/index';
+
+export interface IndexZone {
+  name: string;
+  state: string;
+  /** As written in the index (absolute on the original system). */
+  zonepath: string;
+  line: number;
+}
+
+/** Split one index line on unescaped ":" and unescape "\:" and "\\". */
+export function splitIndexLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+    } else if (c === ':') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Parse an index: the non-global zones, and the lines to keep. */
+export function parseIndex(lines: readonly string[]): { zones: IndexZone[]; keep: string[] } {
+  const zones: IndexZone[] = [];
+  const keep: string[] = [];
+  lines.forEach((line, n) => {
+    const f = splitIndexLine(line);
+    const name = (f[0] ?? '').trim();
+    if (name === '' && line.trim() === '') keep.push(line);
+    else if (name.startsWith('#') || name === 'global') keep.push(line);
+    else zones.push({ name, state: (f[1] ?? '').trim(), zonepath: (f[2] ?? '').trim(), line: n + 1 });
+  });
+  return { zones, keep };
+}
+
+/** Top-level directories a zonepath may never be (nor contain): the image itself. */
+const SYSTEM_DIRS = new Set(['bin', 'dev', 'devices', 'etc', 'export', 'home', 'kernel', 'lib', 'mnt', 'opt', 'platform', 'proc', 'sbin', 'system', 'tmp', 'usr', 'var']);
+
+/** Why a zonepath must not be removed from the image, or null when it may. */
+export function unsafeZonepath(zp: string, rel: string): string | null {
+  if (!zp.startsWith('/')) return 'zonepath is not absolute';
+  if (rel === '') return 'zonepath is the root';
+  const parts = rel.split('/');
+  if (parts.includes('..')) return 'zonepath contains ".."';
+  if (parts.length === 1 && SYSTEM_DIRS.has(parts[0]!)) return 'zonepath is a system directory';
+  return null;
+}
+
+/** Cap on the directories remembered before the index is seen (then: remove every zonepath). */
+export const PREPASS_CAP = 500_000;
+
+/** The rule, with the cap on remembered directories adjustable (tests). */
+export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES, (ctx) => {
+  const report = ctx.report;
+  let indexSeen = false;
+  /** Normalised zonepaths whose subtrees are dropped. */
+  let drop: string[] = [];
+  /** Zone names whose etc/zones/<name>.xml is dropped. */
+  let xmlDrop = new Set<string>();
+  /** Before the index: directories at or below which entries passed. */
+  let passed: Set<string> | null = new Set();
+  let lastDir = '\u0000';
+  let overflow = false;
+  /** etc/zones/*.xml seen before the index (name -> path). */
+  const xmlPassed = new Map<string, string>();
+
+  function notePassed(e: Entry, rel: string): void {
+    if (!passed) return;
+    let d: string;
+    if (e.type === 'dir') d = rel;
+    else {
+      // Consecutive entries usually share a directory: skip the slice then.
+      if (rel.startsWith(lastDir) && rel.charCodeAt(lastDir.length) === 47 && rel.indexOf('/', lastDir.length + 1) < 0) return;
+      const i = rel.lastIndexOf('/');
+      d = i < 0 ? '' : rel.slice(0, i);
+      lastDir = i < 0 ? '\u0000' : d;
+    }
+    if (passed.size >= prepassCap) {
+      overflow = true;
+      passed = null;
+      return;
+    }
+    passed.add(d);
+  }
+
+  async function readIndex(e: Entry): Promise<Entry> {
+    if (e.type !== 'file') {
+      report.add(NESTED_ZONES, ZONE_INDEX, 'not changed', `Invalid '/etc/zones/index' file within the zone (${e.type})`);
+      return e;
+    }
+    const h = await hold(e, SMALL_CAP);
+    if (!h) {
+      report.add(NESTED_ZONES, ZONE_INDEX, 'not changed', `over ${SMALL_CAP} bytes`);
+      return e;
+    }
+    const lines = toLines(h.buf);
+    const { zones, keep } = parseIndex(lines);
+    if (zones.length === 0) return h.entry;
+    const names: string[] = [];
+    for (const z of zones) {
+      xmlDrop.add(z.name);
+      names.push(z.name);
+      const zrel = normPath(z.zonepath);
+      let detail = `${z.name} (${z.state}) at ${z.zonepath || '(no zonepath)'}`;
+      if (z.state === 'configured') {
+        detail += ': configured only, zonepath kept';
+      } else if (z.zonepath === '') {
+        detail += ': no zonepath';
+      } else {
+        const bad = unsafeZonepath(z.zonepath, zrel);
+        if (bad) {
+          detail += `: zonepath kept, ${bad}`;
+        } else {
+          drop.push(zrel);
+          detail += ': zonepath deleted';
+        }
+      }
+      report.add(NESTED_ZONES, ZONE_INDEX, 'removed zone', detail);
+    }
+    report.note(`The following zones in this image will be unusable and were removed: ${names.join(' ')}`);
+    // A zonepath inside another is already covered by the outer one.
+    drop = drop.filter((p, i) => !drop.some((q, j) => j !== i && isAtOrUnder(p, q) && (p !== q || j < i)));
+    report.add(NESTED_ZONES, ZONE_INDEX, 'rewritten', `kept ${keep.length} of ${lines.length} lines`);
+    return withBody(h.entry, fromLines(keep));
+  }
+
+  return {
+    entry(e, rel) {
+      if (!indexSeen) {
+        if (rel === ZONE_INDEX) {
+          indexSeen = true;
+          return readIndex(e);
+        }
+        if (rel.startsWith('etc/zones/') && rel.endsWith('.xml') && rel.indexOf('/', 10) < 0) {
+          xmlPassed.set(rel.slice(10, -4), rel);
+        }
+        notePassed(e, rel);
+        return e;
+      }
+      if (drop.length !== 0) {
+        for (const zp of drop) {
+          if (isAtOrUnder(rel, zp)) {
+            report.drop('nested zone');
+            return null;
+          }
+        }
+        if (e.type === 'hardlink' && e.linkTarget !== undefined) {
+          const t = normPath(e.linkTarget);
+          if (drop.some((zp) => isAtOrUnder(t, zp))) {
+            report.drop('hard link into a nested zone');
+            return null;
+          }
+        }
+      }
+      if (xmlDrop.size !== 0 && rel.startsWith('etc/zones/') && rel.endsWith('.xml') && rel.indexOf('/', 10) < 0) {
+        const name = rel.slice(10, -4);
+        if (xmlDrop.has(name)) {
+          report.add(NESTED_ZONES, rel, 'deleted', `configuration of removed zone ${name}`);
+          return null;
+        }
+      }
+      if (rel === ZONE_INDEX) {
+        report.add(NESTED_ZONES, rel, 'dropped', 'second copy of the index in the archive');
+        return null;
+      }
+      return e;
+    },
+    async finish() {
+      if (!indexSeen) return null;
+      for (const zp of drop) {
+        let hit = overflow;
+        if (!hit && passed) for (const d of passed) if (isAtOrUnder(d, zp)) { hit = true; break; }
+        if (hit) {
+          const n = await ctx.removeWritten(zp);
+          report.add(NESTED_ZONES, zp, 'deleted', `zonepath written before the index was seen (${n} paths removed)`);
+        }
+      }
+      for (const [name, path] of xmlPassed) {
+        if (!xmlDrop.has(name)) continue;
+        const n = await ctx.removeWritten(path);
+        report.add(NESTED_ZONES, path, 'deleted', `configuration of removed zone ${name}, written before the index was seen (${n} paths removed)`);
+      }
+      passed = null;
+      return null;
+    },
+  };
+});
+
+export const nestedZonesRule = nestedZones();

@@ -1,0 +1,153 @@
+// The machinery behind every p2v rule here. A rule is written as a Stage:
+// a synchronous-by-default `entry(e, rel)` hook that returns the entry (pass,
+// the common case: no await, no allocation), null (drop), a replacement, or
+// several entries, possibly through a promise when it must read a body; and
+// an optional `finish()` that returns entries to add once the input has
+// ended. Consecutive stage rules run fused in one loop (runStages), so an
+// entry no rule cares about costs one normalisation plus one cheap check per
+// rule; entries a stage emits flow through the stages after it only.
+
+import type { Entry } from '../entry.js';
+import { normPath } from './path.js';
+import type { Rule, RuleContext } from './types.js';
+
+export type Emit = Entry | null | readonly Entry[];
+
+export interface Stage {
+  /** See one entry; `rel` is its normalised path. Return `e` itself to pass it. */
+  entry(e: Entry, rel: string): Emit | Promise<Emit>;
+  /** After the last entry: entries to add (they flow through later stages). */
+  finish?(): Emit | Promise<Emit>;
+}
+
+export interface StageRule extends Rule {
+  /** Start one run of the rule. */
+  start(ctx: RuleContext): Stage;
+}
+
+export function isStageRule(r: Rule): r is StageRule {
+  return typeof (r as Partial<StageRule>).start === 'function';
+}
+
+/** Make a rule from a stage factory; apply() runs it alone. */
+export function defineRule(name: string, start: (ctx: RuleContext) => Stage): StageRule {
+  return {
+    name,
+    start,
+    apply(entries: AsyncIterable<Entry>, ctx: RuleContext): AsyncIterable<Entry> {
+      return runStages(entries, [start(ctx)]);
+    },
+  };
+}
+
+/**
+ * Run stages in order over the stream, fused in one loop. A hand-written
+ * async iterator rather than an async generator: on the common path (every
+ * stage passes the entry) it costs one promise per entry.
+ */
+export function runStages(entries: AsyncIterable<Entry>, stages: readonly Stage[]): AsyncIterableIterator<Entry> {
+  return new StageRunner(entries[Symbol.asyncIterator](), stages);
+}
+
+function isList(r: Emit): r is readonly Entry[] {
+  return Array.isArray(r);
+}
+
+class StageRunner implements AsyncIterableIterator<Entry> {
+  /** Entries ready to hand out (from lists and finish steps), in order. */
+  private queue: Entry[] = [];
+  private qi = 0;
+  private ended = false;
+  private closed = false;
+  /** Next stage whose finish step runs, once the input has ended. */
+  private finishing = 0;
+
+  constructor(
+    private readonly src: AsyncIterator<Entry>,
+    private readonly stages: readonly Stage[],
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Entry>> {
+    // Common path: nothing queued, input not ended: one .then per entry.
+    if (this.qi >= this.queue.length && !this.ended && !this.closed) return this.src.next().then(this.step);
+    return this.slowNext();
+  }
+
+  /** One input entry; every stage passing it synchronously is the fast case. */
+  private readonly step = (r: IteratorResult<Entry>): IteratorResult<Entry> | Promise<IteratorResult<Entry>> => {
+    if (r.done) {
+      this.ended = true;
+      return this.slowNext();
+    }
+    const stages = this.stages;
+    const n = stages.length;
+    const e = r.value;
+    const rel = normPath(e.path);
+    let out: Emit | Promise<Emit> = e;
+    let i = 0;
+    for (; i < n; i++) {
+      out = stages[i]!.entry(e, rel);
+      if (out !== e) break;
+    }
+    if (i === n) return { value: e, done: false };
+    return this.take(out, e, i, rel).then(() => this.slowNext());
+  };
+
+  private async slowNext(): Promise<IteratorResult<Entry>> {
+    const stages = this.stages;
+    const n = stages.length;
+    for (;;) {
+      if (this.qi < this.queue.length) {
+        const v = this.queue[this.qi++]!;
+        if (this.qi === this.queue.length) {
+          this.queue = [];
+          this.qi = 0;
+        }
+        return { value: v, done: false };
+      }
+      if (this.closed) return { value: undefined, done: true };
+      if (!this.ended) return this.src.next().then(this.step);
+      // One finish step at a time, so that what earlier stages add is
+      // handed out before later stages finish.
+      if (this.finishing >= n) {
+        this.closed = true;
+        continue;
+      }
+      const i = this.finishing++;
+      const f = stages[i]!.finish;
+      if (f) await this.take(await f.call(stages[i]), null, i);
+    }
+  }
+
+  /** Handle what stage `i` returned for `cur` (null: a finish step), queueing the results. */
+  private async take(res: Emit | Promise<Emit>, cur: Entry | null, i: number, rel?: string): Promise<void> {
+    const r = res instanceof Promise ? await res : res;
+    if (r === null) return;
+    if (r === cur) return this.push(r, i + 1, rel ?? normPath(r.path));
+    if (isList(r)) {
+      for (const x of r) await this.push(x, i + 1, normPath(x.path));
+      return;
+    }
+    return this.push(r as Entry, i + 1, normPath((r as Entry).path));
+  }
+
+  /** Push `e` through stages[start..], queueing what comes out. */
+  private async push(e: Entry, start: number, rel: string): Promise<void> {
+    for (let i = start; i < this.stages.length; i++) {
+      const r = this.stages[i]!.entry(e, rel);
+      if (r !== e) return this.take(r, e, i, rel);
+    }
+    this.queue.push(e);
+  }
+
+  async return(): Promise<IteratorResult<Entry>> {
+    this.closed = true;
+    this.queue = [];
+    await this.src.return?.();
+    return { value: undefined, done: true };
+  }
+}
