@@ -32,7 +32,7 @@ function zoneTree(): Entry[] {
     ent('./zones/test', 'dir', undefined, { mode: 0o700 }),
     file('./zones/test/root/partial', ''),
     ent('./zones/new1'),
-    file('./zones/new1/keep-me', 'configured zone: data kept'),
+    file('./zones/new1/leftover', 'configured zone: its zonepath goes too'),
   ];
 }
 
@@ -47,8 +47,6 @@ const KEPT = [
   './zones/web10',
   './zones/web10/index.html',
   './zones/web1.notes',
-  './zones/new1',
-  './zones/new1/keep-me',
 ];
 
 const indexEntries = () => [ent('./etc'), ent('./etc/zones'), file('./etc/zones/index', INDEX), file('./etc/zones/web1.xml', XML), file('./etc/zones/SUNWdefault.xml', '<zone/>'), file('./etc/zones/db1.xml', '<zone/>')];
@@ -71,12 +69,12 @@ t.test('index BEFORE the zone roots: subtrees dropped while streaming, no remove
   t.same(paths(out), ['./etc', './etc/zones', './etc/zones/index', './etc/zones/SUNWdefault.xml', ...KEPT]);
   t.equal(byPath(out, './etc/zones/index')!.text, EXPECTED, 'index keeps comments and the global line');
   t.same(ctx.removed, []);
-  t.equal(ctx.report.dropped['nested zone'], 10);
+  t.equal(ctx.report.dropped['nested zone'], 12);
   const text = ctx.report.toText();
   t.match(text, 'nested-zones: etc/zones/index: removed zone (web1 (installed) at /zones/web1: zonepath deleted)');
   t.match(text, 'removed zone (db1 (installed) at /export/zones/db1: zonepath deleted)');
   t.match(text, 'removed zone (test (incomplete) at /zones/test: zonepath deleted)');
-  t.match(text, 'removed zone (new1 (configured) at /zones/new1: configured only, zonepath kept)');
+  t.match(text, 'removed zone (new1 (configured) at /zones/new1: zonepath deleted)');
   t.match(text, 'nested-zones: etc/zones/web1.xml: deleted');
   t.match(text, 'note: The following zones in this image will be unusable and were removed: web1 db1 test new1');
 });
@@ -88,7 +86,7 @@ t.test('index AFTER the zone roots: removeWritten for the zonepaths and xml that
   const input = [ent('./etc'), ent('./etc/zones'), file('./etc/zones/web1.xml', XML), ...tree, file('./etc/zones/index', INDEX), file('./etc/zones/db1.xml', '<zone/>'), file('./zones/web1/root/late', 'x')];
   const out = await collect(nestedZonesRule.apply(from(input), ctx));
   t.same(paths(out), ['./etc', './etc/zones', './etc/zones/web1.xml', ...tree.map((e) => e.path), './etc/zones/index']);
-  t.same(ctx.removed, ['zones/web1', 'export/zones/db1', 'zones/test', 'etc/zones/web1.xml']);
+  t.same(ctx.removed, ['zones/web1', 'export/zones/db1', 'zones/test', 'zones/new1', 'etc/zones/web1.xml']);
   t.equal(ctx.report.dropped['nested zone'], 1, 'the late entry is still dropped');
   t.match(ctx.report.toText(), 'nested-zones: zones/web1: deleted (zonepath written before the index was seen (1 paths removed))');
 });
@@ -138,5 +136,5 @@ t.test('over the cap of remembered directories: every removed zonepath is cleane
   const ctx = makeCtx();
   const input = [ent('a'), ent('b'), ent('c'), file('etc/zones/index', INDEX)];
   await collect(nestedZones(2).apply(from(input), ctx));
-  t.same(ctx.removed, ['zones/web1', 'export/zones/db1', 'zones/test']);
+  t.same(ctx.removed, ['zones/web1', 'export/zones/db1', 'zones/test', 'zones/new1']);
 });

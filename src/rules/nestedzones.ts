@@ -6,9 +6,10 @@
 // - its line is removed from the index (comments, blank lines and the global
 //   line are kept; a missing global line is not added);
 // - etc/zones/<name>.xml is dropped;
-// - its zonepath subtree is dropped while streaming, unless the zone is only
-//   `configured` (such a zone never had data; its zonepath may hold anything,
-//   so it is left alone, like the S11 count that skips `configured`).
+// - its zonepath subtree is dropped while streaming, whatever the zone's
+//   state: zones do not nest, and a zone's data left in the image (even of a
+//   zone now only `configured`) is unusable there. Only zonepaths that are
+//   unsafe to remove (/, relative, a top-level system directory) are kept.
 // Entries that passed before the index was seen are removed at the end with
 // ctx.removeWritten: the rule notes the directories that passed until then
 // (for a file its parent, for a directory itself), so that a zonepath is
@@ -131,9 +132,7 @@ export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES
       names.push(z.name);
       const zrel = normPath(z.zonepath);
       let detail = `${z.name} (${z.state}) at ${z.zonepath || '(no zonepath)'}`;
-      if (z.state === 'configured') {
-        detail += ': configured only, zonepath kept';
-      } else if (z.zonepath === '') {
+      if (z.zonepath === '') {
         detail += ': no zonepath';
       } else {
         const bad = unsafeZonepath(z.zonepath, zrel);
