@@ -177,7 +177,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const cmp = compareInventories(imageInv, hostInv, args.zone);
     log.event('stage', { stage: 'attach-check', ok: cmp.ok, errors: cmp.errors, pkgAdd: cmp.pkgAdd.length, pkgRm: cmp.pkgRm.length });
     if (!cmp.ok) {
-      for (const m of cmp.errors) log.error(m);
+      for (const m of cmp.errors) log.info(m); // already "zone 'z': ERROR: ..." as Solaris prints them
+      log.event('error', { kind: 'downgrade', messages: cmp.errors });
       log.info('Updating the Zone software failed');
       log.banner('Result', 'Postprocessing failed.');
       throw new ArchiveError('downgrade', 'the image is newer than this host: a zone cannot be downgraded on attach');

@@ -1,0 +1,122 @@
+// The install hook's contract beyond the happy path: 253 before any write,
+// the downgrade refusal (254, root cleaned, every package named), JSON
+// events, the progress bar only on a terminal, refusals of a sparse zone,
+// a non-empty root and an installed zone.
+
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeImage } from '../samples/image.js';
+import { packImageReport } from '../samples/pack.js';
+import { makeHostRoot } from '../samples/host.js';
+import { tmpdir } from './lib/tree.js';
+import { runCli, BIN } from './lib/cli.js';
+
+const work = tmpdir('zonep2v-inst-');
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+const img = path.join(work, 'image');
+const host = path.join(work, 'host');
+let flar = '';
+let cpio = '';
+
+t.before(async () => {
+  await makeImage(img, { files: 300, bytes: 1024 * 1024, seed: 3 });
+  const r = await packImageReport(img, path.join(work, 'a'), ['flar-Z', 'cpio-odc']);
+  flar = r.files['flar-Z']!;
+  cpio = r.files['cpio-odc']!;
+  makeHostRoot(img, host);
+});
+
+const base = (zp: string, extra: string[] = []) => ['install', 'web1', zp, '-a', flar, '-p', '--ip-type', 'shared', '--host-root', host, '--log', `${zp}.log`, ...extra];
+
+t.test('usage errors exit 253 and change nothing', async (t) => {
+  const zp = path.join(work, 'zp-usage');
+  const cases: [string[], RegExp][] = [
+    [['install', 'web1', zp, '-a', flar, '-d', img, '-u'], /cannot specify both archive and directory/],
+    [['install', 'web1', zp, '-a', flar], /you must specify -u \(sys-unconfig\) or -p/],
+    [['install', 'web1', zp, '-u'], /option: u is only valid with -a or -d/],
+    [['install', 'web1', zp, '-a', flar, '-u', '-s', '-v'], /cannot select both silent and verbose modes/],
+    [['install', 'web1', zp, '-a', path.join(work, 'missing.flar'), '-u'], /file or directory not found/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await runCli(args);
+    t.equal(r.code, 253, args.join(' '));
+    t.match(r.stderr, msg);
+    t.notOk(fs.existsSync(zp), 'the zonepath was not created');
+  }
+  const r = await runCli(['install', 'web1', zp, '-a', flar, '-u', '-s', '-v']);
+  t.match(r.stderr, /install -a archive \(-u \| -p\) \[-v \| -s\] \[-b patchid\]\*/, 'the brand usage is printed');
+});
+
+t.test('a sparse-root zone is refused with 253', async (t) => {
+  const zp = path.join(work, 'zp-sparse');
+  const xml = path.join(work, 'sparse.xml');
+  fs.writeFileSync(xml, `<?xml version="1.0"?>\n<!DOCTYPE zone PUBLIC "-//Sun Microsystems Inc//DTD Zones//EN" "file:///usr/share/lib/xml/dtd/zonecfg.dtd.1">\n<zone name="web1" zonepath="${zp}" autoboot="false">\n  <inherited-pkg-dir directory="/lib"/>\n  <inherited-pkg-dir directory="/usr"/>\n</zone>\n`);
+  const r = await runCli(['install', 'web1', zp, '-a', flar, '-p', '--zone-config', xml, '--host-root', host]);
+  t.equal(r.code, 253);
+  t.match(r.stderr, /whole-root zone/);
+  t.notOk(fs.existsSync(zp));
+});
+
+t.test('a downgrade fails the install (254), names every package, and cleans the root', async (t) => {
+  const older = path.join(work, 'host-older');
+  makeHostRoot(img, older, { olderPackage: 'SUNWcsr', olderVersion: '11.10.0,REV=2004.01.01.00.00' });
+  const zp = path.join(work, 'zp-down');
+  const r = await runCli(['install', 'web1', zp, '-a', flar, '-p', '--ip-type', 'shared', '--host-root', older, '--log', `${zp}.log`]);
+  t.equal(r.code, 254, r.stderr);
+  t.match(r.stderr, /^zone 'web1': ERROR: attempt to downgrade package SUNWcsr 11\.10\.0,REV=[\d.]+ to version 11\.10\.0,REV=2004\.01\.01\.00\.00$/m);
+  t.match(r.stderr, /Result: \*\*\* Installation FAILED \*\*\*/);
+  t.same(fs.readdirSync(path.join(zp, 'root')), [], 'zone root emptied');
+  t.notOk(fs.existsSync(path.join(zp, '.zonep2v-state')), 'state back to configured (no marker)');
+  t.notOk(fs.existsSync(path.join(zp, 'SUNWdetached.xml')), 'no manifest left');
+  t.match(fs.readFileSync(`${zp}.log`, 'utf8'), /attempt to downgrade package SUNWcsr/, 'the log has it too');
+});
+
+t.test('--json: one valid JSON event per line, a stage per step, a result', async (t) => {
+  const zp = path.join(work, 'zp-json');
+  const r = await runCli(base(zp, ['--json']));
+  t.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.ok(events.every((e) => e.v === 1 && e.zone === 'web1' && typeof e.time === 'string'), 'versioned events');
+  t.same(events.map((e) => e.event).filter((e) => e !== 'progress'), ['start', 'stage', 'unpacked', 'stage', 'stage', 'stage', 'result']);
+  t.same(events.filter((e) => e.event === 'stage').map((e) => e.stage), ['installing', 'sanity', 'attach-check', 'handover']);
+  const result = events.at(-1)!;
+  t.equal(result.ok, true);
+  t.equal(result.exit, 0);
+  t.notMatch(r.stderr, /\r/, 'no progress bar when stderr is not a terminal');
+});
+
+t.test('the progress bar is drawn on a terminal', async (t) => {
+  const zp = path.join(work, 'zp-tty');
+  const cmd = [process.execPath, BIN, ...base(zp)].map((a) => `'${a}'`).join(' ');
+  const out = execFileSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'latin1', timeout: 120_000 });
+  t.match(out, /\r\[[#.]{20}\] \d+% \d+ entries, /, 'a bar with percent and entries, redrawn with \\r');
+  t.match(out, /Installation completed successfully/);
+  t.equal(JSON.parse(fs.readFileSync(path.join(zp, '.zonep2v-state'), 'utf8')).state, 'installed');
+});
+
+t.test('an installed zone, a non-empty root and a failed earlier run are refused (253), --clean recovers', async (t) => {
+  const zp = path.join(work, 'zp-json');
+  let r = await runCli(base(zp));
+  t.equal(r.code, 253);
+  t.match(r.stderr, /already installed/);
+
+  const busy = path.join(work, 'zp-busy');
+  fs.mkdirSync(path.join(busy, 'root'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(busy, 'root', 'precious'), 'x');
+  r = await runCli(base(busy));
+  t.equal(r.code, 254);
+  t.match(r.stderr, /Zonepath root .* exists and contains data; remove or move aside prior to install\./);
+  t.equal(fs.readFileSync(path.join(busy, 'root', 'precious'), 'utf8'), 'x', 'nothing of the user\'s removed');
+
+  const crashed = path.join(work, 'zp-crashed');
+  fs.mkdirSync(path.join(crashed, 'root', 'etc'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(crashed, '.zonep2v-state'), JSON.stringify({ state: 'incomplete', zone: 'web1', source: cpio, started: 'then', pid: 1 }));
+  r = await runCli(base(crashed));
+  t.equal(r.code, 253);
+  t.match(r.stderr, /zone is incomplete; uninstall required/);
+  t.ok(fs.existsSync(path.join(crashed, 'root', 'etc')), 'nothing removed without --clean');
+  r = await runCli(base(crashed, ['--clean']));
+  t.equal(r.code, 0, r.stderr);
+});
