@@ -1,0 +1,40 @@
+// gzip through node's zlib (it runs in the libuv thread pool, off the main
+// thread). Concatenated members are read as one stream; zero padding after
+// the last member is accepted, other trailing bytes are an error. zlib checks
+// every member's CRC-32 and length, so a bad trailer fails the stream after
+// its data, before the iterable completes.
+
+import zlib from 'node:zlib';
+import { ArchiveError } from '../errors.js';
+import { pump, type PumpState } from './pump.js';
+
+const HINT = 'the gzip data is corrupt or truncated: check the transfer (size, checksum), or test it with `gzip -t`';
+
+export async function* gunzip(src: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  signal?.throwIfAborted();
+  const z = zlib.createGunzip({ chunkSize: 128 * 1024 });
+  // Errors surface through the iterator below; this listener keeps a late one
+  // (after the consumer left) from becoming an uncaught exception.
+  z.on('error', () => {});
+  const state: PumpState = { stopped: false };
+  void pump(src, z, state, (e) => z.destroy(e instanceof Error ? e : new Error(String(e))));
+  const onAbort = () => z.destroy(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let out = 0;
+  try {
+    for await (const c of z) {
+      out += c.length;
+      yield c as Buffer;
+    }
+  } catch (e) {
+    if (state.error !== undefined) throw state.error;
+    if (signal?.aborted) throw signal.reason;
+    const err = e as NodeJS.ErrnoException;
+    const what = err.code === 'Z_BUF_ERROR' ? `truncated (${err.message})` : err.message;
+    throw new ArchiveError('decompress', `gzip: ${what} after ${out} decoded bytes, at compressed byte ~${z.bytesWritten}`, { offset: out }, HINT);
+  } finally {
+    state.stopped = true;
+    signal?.removeEventListener('abort', onAbort);
+    z.destroy();
+  }
+}

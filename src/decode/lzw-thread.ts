@@ -1,0 +1,168 @@
+// compress .Z decoding on a worker thread, so that LZW (the one codec that
+// would otherwise run on the main thread) overlaps with parsing and writing,
+// as `uncompress -c | cpio` overlaps two processes. Input chunks are copied
+// to the worker (at most IN_CREDITS in flight); output buffers come back by
+// transfer, zero-copy, at most OUT_CREDITS ahead of the consumer, so memory
+// stays bounded. Stopping or aborting terminates the worker. Small inputs
+// (up to INLINE_MAX) are decoded inline.
+
+import { Worker } from 'node:worker_threads';
+import { ArchiveError, TruncatedError } from '../errors.js';
+import { Replay } from './peek.js';
+
+/** Inputs up to this size are decoded inline: a thread costs more to start than they take. */
+export const INLINE_MAX = 1024 * 1024;
+export const IN_CREDITS = 4;
+export const OUT_CREDITS = 4;
+
+export type ToWorker = { t: 'in'; buf: ArrayBuffer } | { t: 'end' } | { t: 'ack' };
+
+export interface WireError {
+  name: string;
+  message: string;
+  kind?: string;
+  offset?: number;
+  hint?: string;
+}
+
+export type FromWorker =
+  | { t: 'out'; buf: ArrayBuffer; off: number; len: number }
+  | { t: 'took' }
+  | { t: 'done' }
+  | { t: 'error'; err: WireError };
+
+type Event = FromWorker | { t: 'fail'; e: unknown };
+
+/** The worker's error as the class it was thrown as (message already formatted). */
+function revive(w: WireError): Error {
+  if (!w.kind) return new Error(w.message);
+  const e = Object.create(w.kind === 'truncated' ? TruncatedError.prototype : ArchiveError.prototype) as ArchiveError;
+  Object.assign(e, { name: w.name, message: w.message, kind: w.kind, offset: w.offset, hint: w.hint });
+  Error.captureStackTrace(e, revive);
+  return e;
+}
+
+/** The parent's node options minus module hooks (test loaders would make every start slow). */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^--(import|require|loader|experimental-loader)=/.test(a)) continue;
+    if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(a)) {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/** Start the worker; null when threads are unavailable (the caller decodes inline). */
+function startWorker(): Worker | null {
+  try {
+    return new Worker(new URL('./lzw-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+  } catch {
+    return null;
+  }
+}
+
+export async function* unlzwThreaded(
+  src: AsyncIterable<Buffer>,
+  signal: AbortSignal | undefined,
+  inline: (src: AsyncIterable<Buffer>, signal?: AbortSignal) => AsyncGenerator<Buffer>,
+): AsyncGenerator<Buffer> {
+  signal?.throwIfAborted();
+  const it = src[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  while (have <= INLINE_MAX) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head.push(r.value);
+    have += r.value.length;
+  }
+  src = new Replay(head, it, ended);
+  const w = ended ? null : startWorker();
+  if (!w) {
+    yield* inline(src, signal);
+    return;
+  }
+  const events: Event[] = [];
+  let wake: (() => void) | null = null;
+  const push = (m: Event) => {
+    events.push(m);
+    const f = wake;
+    wake = null;
+    f?.();
+  };
+  let inFlight = 0;
+  let inWake: (() => void) | null = null;
+  const freeInput = () => {
+    const f = inWake;
+    inWake = null;
+    f?.();
+  };
+  let stopped = false;
+
+  w.on('message', (m: FromWorker) => {
+    if (m.t === 'took') {
+      inFlight--;
+      freeInput();
+    } else {
+      push(m);
+    }
+  });
+  w.on('error', (e) => push({ t: 'fail', e: new ArchiveError('decompress', `compress (.Z): the decoder thread failed: ${e.message}`) }));
+  w.on('exit', (code) => push({ t: 'fail', e: new ArchiveError('decompress', `compress (.Z): the decoder thread exited (${code})`) }));
+  const onAbort = () => {
+    push({ t: 'fail', e: signal!.reason });
+    void w.terminate();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const feed = async () => {
+    try {
+      for await (const c of src) {
+        while (inFlight >= IN_CREDITS && !stopped) await new Promise<void>((r) => (inWake = r));
+        if (stopped) return;
+        // A private copy: the source's buffers may be shared, a transfer would detach them.
+        const copy = new Uint8Array(c);
+        inFlight++;
+        w.postMessage({ t: 'in', buf: copy.buffer } satisfies ToWorker, [copy.buffer]);
+      }
+      if (!stopped) w.postMessage({ t: 'end' } satisfies ToWorker);
+    } catch (e) {
+      if (!stopped) push({ t: 'fail', e });
+    }
+  };
+  void feed();
+
+  try {
+    for (;;) {
+      while (events.length === 0) await new Promise<void>((r) => (wake = r));
+      const m = events.shift()!;
+      if (m.t === 'out') {
+        yield Buffer.from(m.buf, m.off, m.len);
+        // The consumer wants more: one more buffer may be decoded ahead.
+        w.postMessage({ t: 'ack' } satisfies ToWorker);
+      } else if (m.t === 'done') {
+        return;
+      } else if (m.t === 'error') {
+        throw revive(m.err);
+      } else if (m.t === 'fail') {
+        throw m.e;
+      }
+    }
+  } finally {
+    stopped = true;
+    freeInput();
+    signal?.removeEventListener('abort', onAbort);
+    w.removeAllListeners('exit');
+    await w.terminate();
+  }
+}

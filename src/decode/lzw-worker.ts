@@ -1,0 +1,64 @@
+// Worker side of the threaded .Z decoder (see lzw-thread.ts): decodes the
+// chunks it is sent and sends back output buffers, never more than
+// OUT_CREDITS ahead of the reader.
+
+import { parentPort } from 'node:worker_threads';
+import { LzwDecoder, YIELD_MIN } from './lzw.js';
+import { OUT_CREDITS, type FromWorker, type ToWorker } from './lzw-thread.js';
+
+const port = parentPort!;
+const inputs: Buffer[] = [];
+let ended = false;
+let credits = OUT_CREDITS;
+let wake: (() => void) | null = null;
+
+port.on('message', (m: ToWorker) => {
+  if (m.t === 'in') inputs.push(Buffer.from(m.buf));
+  else if (m.t === 'end') ended = true;
+  else credits++;
+  const w = wake;
+  wake = null;
+  w?.();
+});
+
+const waitMessage = () => new Promise<void>((r) => (wake = r));
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+async function send(d: LzwDecoder): Promise<void> {
+  while (credits === 0) await waitMessage();
+  credits--;
+  const b = d.take();
+  // A buffer the decoder has moved on from is handed over whole; a partial
+  // one is still being written, so its bytes are copied.
+  const owned = b.buffer !== d.buffer ? b : new Uint8Array(b);
+  const ab = owned.buffer as ArrayBuffer;
+  post({ t: 'out', buf: ab, off: owned.byteOffset, len: owned.length }, [ab]);
+}
+
+async function main(): Promise<void> {
+  const d = new LzwDecoder();
+  for (;;) {
+    while (inputs.length === 0 && !ended) await waitMessage();
+    const chunk = inputs.shift();
+    if (!chunk) break;
+    post({ t: 'took' });
+    let ip = 0;
+    while (ip < chunk.length) {
+      ip = d.run(chunk, ip);
+      if (d.full) await send(d);
+    }
+    // Hand out a partial buffer only when no input is waiting (a slow source).
+    if (inputs.length === 0 && d.pending >= YIELD_MIN) await send(d);
+  }
+  d.finish();
+  if (d.pending > 0) await send(d);
+  post({ t: 'done' });
+}
+
+main().catch((e: unknown) => {
+  const err = e as Error & Record<string, unknown>;
+  post({
+    t: 'error',
+    err: { name: err.name, message: err.message, kind: err.kind as string | undefined, offset: err.offset as number | undefined, hint: err.hint as string | undefined },
+  });
+});

@@ -1,0 +1,393 @@
+// Our compress (.Z) decoder against ncompress's `compress`/`uncompress`:
+// every code width, random and compressible data, streams with many CLEAR
+// codes, input split at awkward boundaries, the conformance .Z files, and
+// corrupt or cut streams.
+
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LzwDecoder, unlzw, isCompressHeader } from '../src/decode/lzw.js';
+import { decodeWith } from '../src/decode/index.js';
+import { INLINE_MAX } from '../src/decode/lzw-thread.js';
+import { ArchiveError, TruncatedError } from '../src/errors.js';
+
+const CONFORMANCE = '/work/shared/conformance';
+
+function compress(data: Buffer, bits: number): Buffer {
+  return execFileSync('compress', ['-f', `-b${bits}`, '-c'], { input: data, maxBuffer: 1 << 28 });
+}
+
+/** `uncompress -c`: its output and whether it exited 0. */
+function uncompress(z: Buffer): { out: Buffer; ok: boolean } {
+  const r = spawnSync('uncompress', ['-c'], { input: z, maxBuffer: 1 << 28 });
+  return { out: r.stdout, ok: r.status === 0 };
+}
+
+/** Deterministic pseudo-random bytes (a seeded xorshift), so failures reproduce. */
+function randomBytes(n: number, seed = 1): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed * 2654435761 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+function text(n: number): Buffer {
+  const lines: string[] = [];
+  let len = 0;
+  for (let i = 0; len < n; i++) {
+    const l = `${i}\t/usr/lib/sparcv9/lib${i % 97}.so.1 file ${(i * 7919) % 10007} owner=root group=bin mode=0755\n`;
+    lines.push(l);
+    len += l.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, n);
+}
+
+/** Alternating random and text blocks: compress's ratio check fires, so the stream holds CLEAR codes. */
+function mixed(n: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0, len = 0; len < n; i++) {
+    const p = i % 2 ? randomBytes(48 * 1024, i) : text(48 * 1024);
+    parts.push(p);
+    len += p.length;
+  }
+  return Buffer.concat(parts).subarray(0, n);
+}
+
+/** Split `b` into chunks of the given sizes, cycling. */
+function* chunks(b: Buffer, sizes: number[]): Generator<Buffer> {
+  let i = 0;
+  for (let off = 0; off < b.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    yield b.subarray(off, off + n);
+    off += n;
+  }
+}
+
+async function* toAsync(it: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  for (const c of it) yield c;
+}
+
+async function collect(src: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of src) out.push(c);
+  return Buffer.concat(out);
+}
+
+/** Decode synchronously with the core decoder; returns output and CLEAR count. */
+function decodeSync(z: Buffer, sizes: number[] = [z.length || 1]): { out: Buffer; clears: number } {
+  const d = new LzwDecoder();
+  const out: Buffer[] = [];
+  for (const c of chunks(z, sizes)) {
+    let ip = 0;
+    while (ip < c.length) {
+      ip = d.run(c, ip);
+      if (d.full) out.push(d.take());
+    }
+    if (d.pending > 4096) out.push(d.take());
+  }
+  d.finish();
+  out.push(d.take());
+  return { out: Buffer.concat(out), clears: d.clears };
+}
+
+const RANDOM_CHUNKS = [1, 7, 3, 2, 5, 1, 6, 4, 7];
+
+t.test('every code width, random and text, several sizes', async (t) => {
+  const inputs: Record<string, Buffer> = {
+    'empty': Buffer.alloc(0),
+    'one byte': Buffer.from('x'),
+    'random 300K': randomBytes(300 * 1024, 7),
+    'text 600K': text(600 * 1024),
+    'mixed 1.5M': mixed(1536 * 1024),
+  };
+  for (const bits of [10, 11, 12, 13, 14, 15, 16]) {
+    for (const [name, data] of Object.entries(inputs)) {
+      const z = compress(data, bits);
+      const ref = uncompress(z);
+      t.ok(ref.ok, `uncompress reads -b${bits} ${name}`);
+      t.ok(ref.out.equals(data), `uncompress round trip -b${bits} ${name}`);
+      const whole = await collect(unlzw(toAsync([z])));
+      t.ok(whole.equals(ref.out), `-b${bits} ${name}: same bytes as uncompress (${whole.length})`);
+      // Awkward splits: 1..7-byte chunks, and 1-byte chunks for the smaller inputs.
+      const split = decodeSync(z, RANDOM_CHUNKS).out;
+      t.ok(split.equals(ref.out), `-b${bits} ${name}: same bytes with 1..7-byte chunks`);
+      // (1-byte chunks through the core decoder: tap's async hooks make
+      // hundreds of thousands of awaits slow; the async wrapper gets 1-byte
+      // chunks on the conformance files.)
+      if (bits === 10 || bits === 13 || bits === 16) {
+        t.ok(decodeSync(z, [1]).out.equals(ref.out), `-b${bits} ${name}: same bytes with 1-byte chunks`);
+      }
+    }
+  }
+});
+
+t.test('-b9: table-full streams are refused as uncompress refuses them, small ones decode', async (t) => {
+  // Debian ncompress writes -b9 streams that neither its uncompress nor gzip
+  // can read once the 9-bit table is full (reference/formats.md 5.3).
+  const small = randomBytes(200, 3);
+  const zs = compress(small, 9);
+  t.ok(uncompress(zs).ok);
+  t.ok((await collect(unlzw(toAsync([zs])))).equals(small), 'small -b9 stream decodes');
+  const big = text(100 * 1024);
+  const zb = compress(big, 9);
+  const ref = uncompress(zb);
+  t.notOk(ref.ok, 'uncompress refuses the table-full -b9 stream');
+  await t.rejects(collect(unlzw(toAsync([zb]))), ArchiveError, 'we refuse it too');
+});
+
+t.test('streams crossing many CLEAR codes', async (t) => {
+  const data = mixed(3 * 1024 * 1024);
+  for (const bits of [12, 16]) {
+    const z = compress(data, bits);
+    const ref = uncompress(z);
+    t.ok(ref.ok && ref.out.equals(data));
+    const { out, clears } = decodeSync(z);
+    t.ok(clears >= 10, `-b${bits}: ${clears} CLEAR codes`);
+    t.ok(out.equals(ref.out), `-b${bits}: same bytes as uncompress across the CLEARs`);
+    t.ok(decodeSync(z, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]).out.equals(ref.out), `-b${bits}: same with odd chunking`);
+  }
+});
+
+t.test('position rebasing (normally every GiB) keeps the output right', async (t) => {
+  const saved = LzwDecoder.rebaseAt;
+  t.teardown(() => {
+    LzwDecoder.rebaseAt = saved;
+  });
+  LzwDecoder.rebaseAt = 1536 * 1024;
+  const data = Buffer.concat([text(2 * 1024 * 1024), mixed(2 * 1024 * 1024), text(2 * 1024 * 1024)]);
+  const z = compress(data, 16);
+  t.ok(decodeSync(z, [65536]).out.equals(data), 'same bytes across rebases');
+});
+
+t.test('a bomb is decoded in bounded pieces', async (t) => {
+  // 64 MiB of zeros: each code expands to a longer run; one input chunk
+  // must still come out in buffers of bounded size.
+  const z = compress(Buffer.alloc(64 * 1024 * 1024), 16);
+  let max = 0;
+  let total = 0;
+  for await (const c of unlzw(toAsync([z]))) {
+    max = Math.max(max, c.length);
+    total += c.length;
+  }
+  t.equal(total, 64 * 1024 * 1024);
+  t.ok(max <= 1024 * 1024, `largest output chunk ${max} bytes`);
+});
+
+t.test('conformance .Z files decode like uncompress -c', async (t) => {
+  const files = fs.readdirSync(CONFORMANCE).filter((f) => f.endsWith('.Z'));
+  t.ok(files.length >= 5, `${files.length} files`);
+  for (const f of files) {
+    const z = fs.readFileSync(path.join(CONFORMANCE, f));
+    const ref = uncompress(z);
+    t.ok(ref.ok, `uncompress reads ${f}`);
+    t.ok((await collect(unlzw(toAsync([z])))).equals(ref.out), `${f}: ${ref.out.length} bytes, same as uncompress`);
+    t.ok((await collect(unlzw(toAsync(chunks(z, [1]))))).equals(ref.out), `${f}: same with 1-byte chunks`);
+    t.ok((await collect(decodeWith('compress', toAsync([z])))).equals(ref.out), `${f}: same through decodeWith`);
+  }
+});
+
+t.test('header checks', async (t) => {
+  t.ok(isCompressHeader(Buffer.from([0x1f, 0x9d, 0x90])));
+  t.ok(isCompressHeader(Buffer.from([0x1f, 0x9d, 0x0c])), 'no block mode is still compress');
+  t.notOk(isCompressHeader(Buffer.from([0x1f, 0x9d, 0x91])), '17 bits');
+  t.notOk(isCompressHeader(Buffer.from([0x1f, 0x9d, 0x88])), '8 bits');
+  t.notOk(isCompressHeader(Buffer.from([0x1f, 0x9d, 0xf0])), 'reserved bits');
+  t.notOk(isCompressHeader(Buffer.from([0x1f, 0x9d])), 'too short');
+
+  for (const [name, bytes, re] of [
+    ['empty input', [], /header cut short: 0 of 3/],
+    ['two bytes', [0x1f, 0x9d], /header cut short: 2 of 3/],
+    ['bad magic', [0x1f, 0x8b, 0x90, 0x41], /no 1F 9D magic/],
+    ['17-bit codes', [0x1f, 0x9d, 0x91, 0x41], /maximum code width 17/],
+    ['reserved flags', [0x1f, 0x9d, 0xf0, 0x41], /reserved flag bits/],
+  ] as const) {
+    const err = await collect(unlzw(toAsync([Buffer.from(bytes)]))).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof ArchiveError, `${name}: ArchiveError`);
+    t.match((err as ArchiveError).message, re, `${name}: ${(err as Error).message}`);
+    t.type((err as ArchiveError).offset, 'number', `${name}: names an offset`);
+  }
+});
+
+/** Pack 9-bit codes LSB first after a block-mode 16-bit header. */
+function pack9(codes: number[]): Buffer {
+  const out = [0x1f, 0x9d, 0x90];
+  let acc = 0;
+  let n = 0;
+  for (const c of codes) {
+    acc |= c << n;
+    n += 9;
+    while (n >= 8) {
+      out.push(acc & 0xff);
+      acc >>>= 8;
+      n -= 8;
+    }
+  }
+  if (n > 0) out.push(acc & 0xff);
+  return Buffer.from(out);
+}
+
+t.test('bad codes', async (t) => {
+  // A valid hand-made stream first: A, B, 257 = "AB", then 259, the KwKwK
+  // case (the code being defined: "AB" + "A"), so "ABABABA".
+  const good = pack9([65, 66, 257, 259]);
+  const ref = uncompress(good);
+  t.ok(ref.ok, 'uncompress reads the hand-made stream');
+  t.equal(ref.out.toString(), 'ABABABA');
+  t.equal((await collect(unlzw(toAsync([good])))).toString(), 'ABABABA', 'hand-made stream with KwKwK');
+
+  const cases: [string, number[], RegExp][] = [
+    ['code beyond the next free code', [65, 66, 300], /bad code 300 \(next free code is 258/],
+    ['KwKwK as the first code', [257], /bad code 257|first code/],
+    ['a CLEAR as the first code', [256, 65], /starts with a CLEAR/],
+  ];
+  for (const [name, codes, re] of cases) {
+    const z = pack9(codes);
+    t.notOk(uncompress(z).ok, `${name}: uncompress refuses it too`);
+    const err = await collect(unlzw(toAsync([z]))).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof ArchiveError && err.kind === 'decompress', `${name}: ArchiveError decompress`);
+    t.match((err as Error).message, re, (err as Error).message);
+    t.match((err as Error).message, /at compressed byte \d+/, 'names the compressed byte');
+  }
+});
+
+t.test('a cut stream is an error when the cut is visible', async (t) => {
+  // With 16-bit codes every code is two bytes: an odd cut leaves 8 bits of a code.
+  const data = randomBytes(400 * 1024, 11);
+  const z = compress(data, 16);
+  for (const cut of [1, 3, 101]) {
+    const err = await collect(unlzw(toAsync([z.subarray(0, z.length - cut)]))).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof TruncatedError, `cut ${cut} bytes: TruncatedError`);
+    t.match((err as Error).message, /cut in the middle of a code/);
+  }
+  // A cut inside a group's padding (right after a width change) is seen too.
+  const zt = compress(text(200 * 1024), 16);
+  let caught = 0;
+  for (let cut = 1; cut <= 40; cut++) {
+    const r = await collect(unlzw(toAsync([zt.subarray(0, zt.length - cut)]))).then(
+      () => 'ok',
+      (e: unknown) => (e instanceof TruncatedError ? 'cut' : 'other'),
+    );
+    if (r === 'other') t.fail(`cut ${cut}: unexpected error`);
+    if (r === 'cut') caught++;
+  }
+  t.ok(caught >= 15, `${caught} of 40 cuts detected`);
+});
+
+t.test('decoded bytes are not decoded ahead of the consumer', async (t) => {
+  const data = text(8 * 1024 * 1024);
+  const z = compress(data, 16);
+  let pulled = 0;
+  async function* src(): AsyncGenerator<Buffer> {
+    for (const c of chunks(z, [64 * 1024])) {
+      pulled += c.length;
+      yield c;
+    }
+  }
+  const it = unlzw(src())[Symbol.asyncIterator]();
+  const first = await it.next();
+  t.notOk(first.done);
+  t.ok(pulled < z.length / 4, `pulled ${pulled} of ${z.length} compressed bytes for the first chunk`);
+  await it.return(undefined);
+  t.ok(pulled < z.length / 4, 'nothing more after return()');
+});
+
+// Keep the generated-data helpers honest.
+t.test('helpers', async (t) => {
+  t.not(crypto.createHash('md5').update(randomBytes(1000, 1)).digest('hex'), crypto.createHash('md5').update(randomBytes(1000, 2)).digest('hex'));
+  t.equal(mixed(100000).length, 100000);
+});
+
+// The worker-thread path (inputs over INLINE_MAX): same bytes, same errors,
+// bounded read-ahead, and the thread goes away when the consumer stops.
+const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+
+async function* sized(b: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+  yield* chunks(b, sizes);
+}
+
+t.test('worker thread: same bytes as inline and as uncompress', async (t) => {
+  t.ok(INLINE_MAX < 2 * 1024 * 1024);
+  const data = mixed(4 * 1024 * 1024);
+  for (const bits of [12, 16]) {
+    const z = compress(data, bits);
+    t.ok(z.length > INLINE_MAX, `-b${bits}: ${z.length} compressed bytes, over INLINE_MAX`);
+    const w = await collect(decodeWith('compress', sized(z, [65536, 1, 7, 4093, 200000]), { lzw: 'worker' }));
+    t.ok(w.equals(data), `-b${bits}: worker output is the original`);
+    const i = await collect(decodeWith('compress', sized(z, [65536]), { lzw: 'inline' }));
+    t.ok(i.equals(data), `-b${bits}: inline output is the original`);
+  }
+});
+
+t.test('worker thread: errors keep their class, kind and offset', async (t) => {
+  const z = compress(randomBytes(3 * 1024 * 1024, 5), 16);
+  const cut = await collect(decodeWith('compress', sized(z.subarray(0, z.length - 1), [65536]))).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(cut instanceof TruncatedError, 'a cut stream: TruncatedError from the thread');
+  t.equal((cut as ArchiveError).kind, 'truncated');
+  t.ok(((cut as ArchiveError).offset ?? 0) > 3 * 1024 * 1024 - 70000, `offset ${(cut as ArchiveError).offset} is near the end`);
+  t.match((cut as Error).message, /cut in the middle of a code/);
+
+  const bad = Buffer.from(z);
+  bad[2] = 0xf0;
+  const flags = await collect(decodeWith('compress', sized(bad, [65536]))).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(flags instanceof ArchiveError && flags.kind === 'decompress', 'bad flags: ArchiveError decompress');
+  t.match((flags as Error).message, /reserved flag bits/);
+  t.match((flags as ArchiveError).hint, /uncompress/);
+});
+
+t.test('worker thread: stop, abort and a failing source end the thread', async (t) => {
+  const z = compress(randomBytes(6 * 1024 * 1024, 9), 16);
+  t.ok(z.length > 4 * INLINE_MAX, `${z.length} compressed bytes`);
+  const before = ports();
+  let pulled = 0;
+  async function* counting(): AsyncGenerator<Buffer> {
+    for (const c of chunks(z, [65536])) {
+      pulled += c.length;
+      yield c;
+    }
+  }
+  const it = decodeWith('compress', counting())[Symbol.asyncIterator]();
+  t.notOk((await it.next()).done);
+  t.equal(ports(), before + 1, 'a thread runs');
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(pulled < INLINE_MAX + 8 * 65536, `read ahead bounded: ${pulled} of ${z.length} bytes pulled`);
+  await it.return!();
+  t.equal(ports(), before, 'return() ends the thread');
+
+  const ac = new AbortController();
+  const reason = new Error('stop now');
+  const it2 = decodeWith('compress', sized(z, [65536]), { signal: ac.signal })[Symbol.asyncIterator]();
+  await it2.next();
+  ac.abort(reason);
+  await t.rejects(it2.next(), reason, 'abort rejects with the reason');
+  t.equal(ports(), before, 'abort ends the thread');
+
+  const boom = new Error('disk read error');
+  async function* failing(): AsyncGenerator<Buffer> {
+    yield* chunks(z.subarray(0, 2 * INLINE_MAX), [65536]);
+    throw boom;
+  }
+  await t.rejects(collect(decodeWith('compress', failing())), boom, 'the source error comes through');
+  t.equal(ports(), before, 'and the thread is gone');
+});
