@@ -14,26 +14,21 @@ import {
   handOver,
   inventoryFromManifest,
   inventoryFromRoot,
-  InventoryRule,
-  parseZoneXml,
-  readZonecfg,
-  SanityObserver,
   writeDetachedManifest,
   type Inventory,
   type ParsedZone,
 } from '../attach/index.js';
-import { applyRules, defaultRules, reportEntry } from '../rules/index.js';
-import { Report } from '../rules/report.js';
-import type { RuleContext, ZoneConfig } from '../rules/types.js';
+import { reportEntry } from '../rules/index.js';
+import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
 import { clearRoot } from '../sink/clear-root.js';
 import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
-import { findOnPath } from '../attach/which.js';
 import { describeError, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
 import { human, progressLine } from './progress.js';
 import { loadSiteConfig } from './site-config.js';
+import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 
 export async function installCommand(argv: string[]): Promise<number> {
   let args: InstallArgs;
@@ -86,16 +81,7 @@ export async function installCommand(argv: string[]): Promise<number> {
 }
 
 async function zoneConfig(args: InstallArgs): Promise<ParsedZone> {
-  let z: ParsedZone;
-  if (args.zoneConfig) z = parseZoneXml(fs.readFileSync(args.zoneConfig, 'utf8'));
-  else if (await findOnPath('zonecfg', process.env.PATH)) z = await readZonecfg(args.zone);
-  else z = { name: args.zone, ipType: 'shared', net: [], inheritPkgDirs: [], fs: [], datasets: [], netAddresses: [] };
-  if (z.name && z.name !== args.zone) throw new UsageError(`the zone configuration is for zone '${z.name}', not '${args.zone}'`);
-  z.name = args.zone;
-  z.zonepath = args.zonepath;
-  if (args.ipType) z.ipType = args.ipType;
-  if (args.net.length) z.net = args.net;
-  return z;
+  return loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net, useZonecfg: true });
 }
 
 async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, site: RuleContext['site'], log: InstallLog): Promise<number> {
@@ -106,7 +92,13 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
   let sink: FsSink | undefined;
   let wroteZonepathFiles: string[] = [];
   const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
+  // A read stalled on stdin or a command's stdout (no compression layer to
+  // abort) would wait forever for the signal to be seen: close the input too.
+  let closeInput: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
+    closeInput?.();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
@@ -120,19 +112,11 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
 
     const warnings = new Warnings((s) => log.detail(s), args.verbose);
     const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: controller.signal });
+    closeInput = () => src.input?.close();
     sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient });
-    const report = new Report();
-    const ctx: RuleContext = {
-      zone: zone as ZoneConfig,
-      identity: args.identity,
-      date: new Date(started),
-      report,
-      removeWritten: (p) => sink!.removeWritten(p),
-      site,
-    };
-    const inventory = new InventoryRule();
-    const sanity = new SanityObserver();
-    const stream = applyRules(src.entries, [sanity, inventory, ...defaultRules()], ctx);
+    const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => sink!.removeWritten(p), site });
+    const report = ctx.report;
+    const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx);
 
     const progress = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), src.info.expectedBytes);
     let entries = 0;
@@ -153,7 +137,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     progress.done();
     await sink.write(reportEntry(ctx));
     const stats = await sink.finish();
-    const fmt = [src.info.flar ? 'flar' : '', src.info.format ?? src.info.variant ?? '', ...src.info.compression].filter(Boolean).join('+');
+    const fmt = formatLabel(src.info);
     log.detail(`unpacked ${stats.entries} entries, ${human(stats.bytes)} from ${fmt} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (warnings.counts.size) log.detail(`warnings: ${warnings.summary()}`);
     for (const line of report.toText().trimEnd().split('\n').filter(Boolean)) log.detail(`   Postprocess: ${line}`);
@@ -201,17 +185,26 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     if (!handed.done) log.info(`        Note: ${handed.how}`);
     log.event('result', { ok: true, exit: EXIT.OK, attached: handed.done, seconds: (Date.now() - started) / 1000, entries: stats.entries, bytes: stats.bytes });
     return EXIT.OK;
-  } catch (e) {
+  } catch (caught) {
+    // After a signal, the read that failed because the input was closed is not the cause.
+    const e = controller.signal.aborted ? controller.signal.reason : caught;
+    // Stop the source: a pump still waiting on stdin or a command would keep the process alive.
+    closeInput?.();
     const { message } = describeError(e);
     const kind = e instanceof ArchiveError ? e.kind : undefined;
     if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
     let left: string[] = [];
     if (sink) left = await sink.abort();
     for (const f of wroteZonepathFiles) fs.rmSync(f, { force: true });
-    const code = left.length ? EXIT.FATAL : EXIT.NOTCOMPLETE;
+    // --clean could not empty what an earlier run left: that run's marker
+    // stays, and the zone still needs an uninstall (not a plain retry).
+    const stuck = e instanceof ArchiveError && e.kind === 'cleanup';
+    const code = left.length || stuck ? EXIT.FATAL : EXIT.NOTCOMPLETE;
     if (left.length) {
       log.error(`cleanup could not remove ${left.length} path(s); the zone needs zoneadm uninstall -F (or zonep2v install --clean):`);
       for (const p of left.slice(0, 50)) log.info(`    ${p}`);
+    } else if (stuck) {
+      log.info('the zone stays incomplete: unmount what is mounted in the zone root, then zoneadm uninstall -F (or zonep2v install --clean)');
     } else {
       if (fs.existsSync(args.zonepath)) clearState(args.zonepath);
       log.detail('what this install wrote was removed; the install can be retried');

@@ -9,6 +9,10 @@ const USAGE = `usage: zonep2v <command> [options]
 Commands:
   install    install a zone from a system image (also the brand install hook:
              zonep2v install <zonename> <zonepath> -a archive|-d dir -u|-p [-s|-v])
+  bulk       install many zones at once from a plan file (JSON or CSV)
+  inspect    read an image, write nothing: what an install would do and what
+             stands in its way (zonep2vchk-style), and a zonecfg command file
+  convert    apply the p2v rules and write a p2v-ready pax or cpio archive
   extract    unpack an archive or tree into a directory (no p2v changes)
   list       list an archive's entries
   demo       build the sample Solaris image and install it into a zone root
@@ -21,6 +25,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   extract: async () => extractCommand,
   list: async () => listCommand,
   install: async () => installCommand,
+  bulk: async () => (await import('./bulk.js')).bulkCommand,
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  convert: async () => (await import('./convert.js')).convertCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
