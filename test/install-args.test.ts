@@ -1,9 +1,9 @@
 // Every option rule of the install hook, with Solaris's words and order.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parseInstallArgs } from '../src/cli/install-args.js';
 import { UsageError } from '../src/errors.js';
 
-const fails = (argv: string[], msg: string | RegExp) => {
+const fails = (t: Test, argv: string[], msg: string | RegExp) => {
   let err: unknown;
   try {
     parseInstallArgs(argv);
@@ -32,36 +32,36 @@ t.test('hook form and -z/-R form', async (t) => {
   t.same(c.backout, ['123456-01', '654321-02']);
   const d = parseInstallArgs(['z', '/zp', '-vp', '-a', '/a']);
   t.equal(d.verbose && d.identity === 'preserve', true, 'clustered flags parse');
-  fails(['z', '/zp', '-up', '-a', '/a'], 'zoneadm install: cannot select both preserve and unconfigure options');
+  fails(t, ['z', '/zp', '-up', '-a', '/a'], 'zoneadm install: cannot select both preserve and unconfigure options');
 });
 
-t.test('the rules, in Solaris order', async () => {
-  fails(['z', '/zp', '-a', '/a', '-d', '/d', '-u'], 'zoneadm install: cannot specify both archive and directory');
-  fails(['z', '/zp', '-a', '/a', '-s', '-v', '-u'], 'zoneadm install: cannot select both silent and verbose modes');
-  fails(['z', '/zp'], "zoneadm install: you must specify an installation source using '-a' or '-d'.");
-  fails(['z', '/zp', '-a', '/a', '-u', '-p'], 'zoneadm install: cannot select both preserve and unconfigure options');
-  fails(['z', '/zp', '-a', '/a'], 'zoneadm install: you must specify -u (sys-unconfig) or -p (preserve identity).');
+t.test('the rules, in Solaris order', async (t) => {
+  fails(t, ['z', '/zp', '-a', '/a', '-d', '/d', '-u'], 'zoneadm install: cannot specify both archive and directory');
+  fails(t, ['z', '/zp', '-a', '/a', '-s', '-v', '-u'], 'zoneadm install: cannot select both silent and verbose modes');
+  fails(t, ['z', '/zp'], "zoneadm install: you must specify an installation source using '-a' or '-d'.");
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '-p'], 'zoneadm install: cannot select both preserve and unconfigure options');
+  fails(t, ['z', '/zp', '-a', '/a'], 'zoneadm install: you must specify -u (sys-unconfig) or -p (preserve identity).');
   // both-media is reported before silent+verbose, as image_install does
-  fails(['z', '/zp', '-a', '/a', '-d', '/d', '-s', '-v'], 'zoneadm install: cannot specify both archive and directory');
+  fails(t, ['z', '/zp', '-a', '/a', '-d', '/d', '-s', '-v'], 'zoneadm install: cannot specify both archive and directory');
 });
 
-t.test('-p -s -u -v -b only with -a or -d', async () => {
-  for (const c of ['p', 's', 'u', 'v']) fails(['z', '/zp', `-${c}`], `native brand: option: ${c} is only valid with -a or -d`);
-  fails(['z', '/zp', '-b', '123456-01'], 'native brand: option: b is only valid with -a or -d');
+t.test('-p -s -u -v -b only with -a or -d', async (t) => {
+  for (const c of ['p', 's', 'u', 'v']) fails(t, ['z', '/zp', `-${c}`], `native brand: option: ${c} is only valid with -a or -d`);
+  fails(t, ['z', '/zp', '-b', '123456-01'], 'native brand: option: b is only valid with -a or -d');
 });
 
-t.test('bad values', async () => {
-  fails(['z', '/zp', '-a', '/a', '-u', '-x', 'other'], 'native brand: invalid option: x');
-  fails(['z', '/zp', '-a', '/a', '-u', '-q'], 'native brand: invalid option: q');
-  fails(['z', '/zp', '-d', 'rel', '-u'], "Pathname specified to -d 'rel' must be absolute.");
-  fails(['z', 'rel/zp', '-a', '/a', '-u'], /zonepath must be absolute/);
-  fails(['bad zone', '/zp', '-a', '/a', '-u'], /invalid zone name/);
-  fails(['z', '/zp', '-a', '/a', '-u', '-b', '12'], /patch id/);
-  fails(['z', '/zp', '-a', '/a', '-u', '--ip-type', 'both'], /--ip-type/);
-  fails(['z', '/zp', '-a', '/a', '-u', '--net', 'e1000g0'], /physical=NAME/);
-  fails(['z', '/zp', '-a', '/a', '-u', '--bogus'], /unknown option --bogus/);
-  fails(['z', '/zp', '-a'], /requires an argument -- a/);
-  fails(['/zp', '-a', '/a', '-u'], /invalid zone name/);
-  fails(['-a', '/a', '-u'], /zone name is missing/);
-  fails(['-z', 'z', '-a', '/a', '-u'], /zonepath is missing/);
+t.test('bad values', async (t) => {
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '-x', 'other'], 'native brand: invalid option: x');
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '-q'], 'native brand: invalid option: q');
+  fails(t, ['z', '/zp', '-d', 'rel', '-u'], "Pathname specified to -d 'rel' must be absolute.");
+  fails(t, ['z', 'rel/zp', '-a', '/a', '-u'], /zonepath must be absolute/);
+  fails(t, ['bad zone', '/zp', '-a', '/a', '-u'], /invalid zone name/);
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '-b', '12'], /patch id/);
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '--ip-type', 'both'], /--ip-type/);
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '--net', 'e1000g0'], /physical=NAME/);
+  fails(t, ['z', '/zp', '-a', '/a', '-u', '--bogus'], /unknown option --bogus/);
+  fails(t, ['z', '/zp', '-a'], /requires an argument -- a/);
+  fails(t, ['/zp', '-a', '/a', '-u'], /invalid zone name/);
+  fails(t, ['-a', '/a', '-u'], /zone name is missing/);
+  fails(t, ['-z', 'z', '-a', '/a', '-u'], /zonepath is missing/);
 });
