@@ -11,7 +11,9 @@ import { ArchiveError } from '../errors.js';
 import type { Warning } from '../formats/types.js';
 
 const SLASH = Buffer.from('/');
-const CHUNK = 1 << 20;
+// 256 KiB reads: as fast as 1 MiB here, and 1 MiB buffers fragment the malloc
+// heap (peak RSS 130 MiB against 70 MiB for the same archive).
+const CHUNK = 256 * 1024;
 
 interface Level {
   /** Absolute path of this directory, as bytes. */

@@ -19,7 +19,9 @@ export interface Input {
   close(): void;
 }
 
-const CHUNK = 1 << 20;
+// 256 KiB reads: as fast as 1 MiB here, and 1 MiB buffers fragment the malloc
+// heap (peak RSS 130 MiB against 70 MiB for the same archive).
+const CHUNK = 256 * 1024;
 
 /** A path, or "-" for stdin. */
 export function openFile(path: string): Input {
