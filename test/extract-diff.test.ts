@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { makeImage } from '../samples/image.js';
 import { packImageReport, retypeHeaders, FORMATS } from '../samples/pack.js';
 import { readFlarHeader } from '../samples/flar.js';
+import { makeDump } from '../samples/dump-image.js';
 import { snapshot, diffTrees, tmpdir } from './lib/tree.js';
 import { runCli } from './lib/cli.js';
 
@@ -21,7 +22,14 @@ let files: Partial<Record<string, string>> = {};
 t.before(async () => {
   await makeImage(path.join(work, 'image'), { files: 300, bytes: 3 * 1024 * 1024, seed: 11 });
   files = (await packImageReport(path.join(work, 'image'), path.join(work, 'a'), FORMATS)).files;
+  try {
+    makeDump(path.join(work, 'image'), path.join(work, 'a', 'image.dump'));
+    files.dump = path.join(work, 'a', 'image.dump');
+  } catch (e) {
+    dumpSkip = (e as Error).message.split('\n')[0]!;
+  }
 });
+let dumpSkip = '';
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -31,6 +39,7 @@ function reference(format: string, file: string): string {
   const tar = 'tar -xpf - --numeric-owner --same-owner';
   // bsdtar needs a UTF-8 locale to write the non-UTF-8 sample name from a pax header.
   const bsdtar = 'LC_ALL=C.UTF-8 bsdtar --numeric-owner';
+  if (format === 'dump') return `restore -r -f ${q(file)} && rm -f restoresymtable`;
   if (format.startsWith('flar')) {
     const h = readFlarHeader(file);
     const payload = `tail -c +${h.archiveOffset + 1} ${q(file)}`;
@@ -62,11 +71,11 @@ function reference(format: string, file: string): string {
 
 const notDevice = (_rel: string, n: { type: string }) => n.type === 'char' || n.type === 'block';
 
-for (const format of FORMATS) {
+for (const format of [...FORMATS, 'dump']) {
   t.test(`${format}: zonep2v extract equals the reference tool`, async (t) => {
     const file = files[format];
     if (!file) {
-      t.pass(`${format} could not be made here: skipped`);
+      t.pass(`${format} could not be made here: skipped${format === 'dump' ? ` (${dumpSkip})` : ''}`);
       return;
     }
     const ref = path.join(work, `ref-${format}`);
