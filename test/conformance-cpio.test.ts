@@ -4,6 +4,7 @@
 // targets and link groups. Where bsdtar failed, we must fail with an
 // ArchiveError. Truncated copies must fail cleanly, never hang or crash.
 
+import { CONFORMANCE_DIR } from './lib/conformance.js';
 import t from 'tap';
 import fs from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { decodeStream } from '../src/decode/index.js';
 import { formatListing, listingWidths } from '../src/formats/list.js';
 
 process.env.TZ = 'UTC';
-const DIR = process.env.ZONEP2V_CONFORMANCE ?? '/work/shared/conformance';
+const DIR = CONFORMANCE_DIR;
 const REF = path.join(DIR, 'REFERENCE.txt');
 const HAVE = fs.existsSync(REF);
 

@@ -8,6 +8,7 @@
 // are listed in DEVIATIONS with the reason. Truncated copies must fail
 // cleanly, never hang or crash.
 
+import { CONFORMANCE_DIR } from './lib/conformance.js';
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { makeContext } from '../src/formats/types.js';
 import type { Warning } from '../src/formats/types.js';
 
 process.env.TZ = 'UTC';
-const DIR = process.env.ZONEP2V_CONFORMANCE ?? '/work/shared/conformance';
+const DIR = CONFORMANCE_DIR;
 const REF = path.join(DIR, 'REFERENCE.txt');
 const HAVE = fs.existsSync(REF);
 const HAVE_BSDTAR = spawnSync('bsdtar', ['--version']).status === 0;

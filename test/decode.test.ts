@@ -4,6 +4,7 @@
 // and abort killing the child, the ratio cap, backpressure, and the
 // compressed conformance files against bsdcat.
 
+import { CONFORMANCE_DIR } from './lib/conformance.js';
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -14,7 +15,7 @@ import { decodeStream, decodeWith, sniffCompression, type DecodeOptions } from '
 import { pickBzip2 } from '../src/decode/bzip2.js';
 import { ArchiveError } from '../src/errors.js';
 
-const CONFORMANCE = '/work/shared/conformance';
+const CONFORMANCE = CONFORMANCE_DIR;
 
 function tool(cmd: string, args: string[], input: Buffer): Buffer {
   return execFileSync(cmd, args, { input, maxBuffer: 1 << 28 });

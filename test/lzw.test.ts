@@ -3,6 +3,7 @@
 // codes, input split at awkward boundaries, the conformance .Z files, and
 // corrupt or cut streams.
 
+import { CONFORMANCE_DIR } from './lib/conformance.js';
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -13,7 +14,7 @@ import { decodeWith } from '../src/decode/index.js';
 import { INLINE_MAX } from '../src/decode/lzw-thread.js';
 import { ArchiveError, TruncatedError } from '../src/errors.js';
 
-const CONFORMANCE = '/work/shared/conformance';
+const CONFORMANCE = CONFORMANCE_DIR;
 
 function compress(data: Buffer, bits: number): Buffer {
   return execFileSync('compress', ['-f', `-b${bits}`, '-c'], { input: data, maxBuffer: 1 << 28 });
