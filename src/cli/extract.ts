@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EXIT, UsageError } from '../errors.js';
+import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import { run } from '../pipeline/run.js';
 import { FsSink } from '../sink/fs.js';
 import { describeError, openSource, Warnings } from './common.js';
@@ -57,17 +57,33 @@ export async function extractCommand(argv: string[]): Promise<number> {
   const warnings = new Warnings(err, !!values.verbose);
   let sink: FsSink | undefined;
   const started = Date.now();
+  // A signal stops the run like any other failure: what was written is
+  // removed. The input is closed too, so a read stalled on a pipe ends.
+  const controller = new AbortController();
+  let closeInput: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
+    closeInput?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     if (!values.directory) throw new UsageError('-C DIR is required: the directory to unpack into');
     const st = fs.statSync(values.directory, { throwIfNoEntry: false });
     if (!st?.isDirectory()) throw new UsageError(`-C ${JSON.stringify(values.directory)}: not an existing directory`);
-    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add });
+    if (fs.lstatSync(values.directory).isSymbolicLink()) {
+      throw new UsageError(`-C ${JSON.stringify(values.directory)}: is a symbolic link; give the directory it points to (nothing is written through a link)`);
+    }
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: controller.signal });
+    closeInput = () => src.input?.close();
     sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient });
     const progress = progressLine(values.progress || process.stderr.isTTY === true, src.info.expectedBytes);
     const stats = await run({
       entries: src.entries,
       sink,
       onEntry: (p) => {
+        if (controller.signal.aborted) throw controller.signal.reason;
         if (values.verbose) process.stderr.write(`${p.current!.path}\n`);
         progress.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
       },
@@ -78,7 +94,10 @@ export async function extractCommand(argv: string[]): Promise<number> {
     const fmt = [src.info.flar ? 'flar' : '', src.info.format ?? src.info.variant ?? '', ...src.info.compression].filter(Boolean).join('+');
     err(`extracted ${stats.entries} entries, ${human(stats.bytes)} in ${secs.toFixed(2)} s from ${fmt || 'input'}${skipped ? ` (skipped: ${skipped})` : ''}${warnings.counts.size ? ` (warnings: ${warnings.summary()})` : ''}`);
     return EXIT.OK;
-  } catch (e) {
+  } catch (caught) {
+    const e = controller.signal.aborted ? controller.signal.reason : caught;
+    // Stop the source: a pump still waiting on stdin or a command would keep the process alive.
+    closeInput?.();
     const { code, message } = describeError(e);
     err(`error: ${message}`);
     if (code === EXIT.USAGE) {
@@ -94,5 +113,9 @@ export async function extractCommand(argv: string[]): Promise<number> {
       err('what this run wrote was removed');
     }
     return code;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -241,6 +241,12 @@ class TarParser {
   private pAcl: Buffer | undefined;
   /** A Solaris xattr_hdr was read: the next 'E' record is that attribute's data. */
   private pXattr: { base: string; attr: string } | undefined;
+  /**
+   * Metadata bytes read for the pending entry. Each header is capped on its
+   * own, and so is their sum: a chain of x headers each adding new xattrs
+   * would otherwise grow memory without bound (security F7).
+   */
+  private pMetaBytes = 0;
 
   // The entry being built (valid inside makeEntry).
   private ePath = '';
@@ -287,6 +293,7 @@ class TarParser {
   }
 
   private clearPending(): void {
+    this.pMetaBytes = 0;
     if (this.pStart < 0) return;
     this.pStart = -1;
     this.pPax = undefined;
@@ -318,9 +325,15 @@ class TarParser {
   }
 
   /** Read a metadata body (pax, long name, ACL...) of `size` bytes plus padding, capped. */
-  private async readMeta(size: number, what: string, w: Where): Promise<Buffer> {
+  private async readMeta(size: number, what: string, w: Where, perEntry = true): Promise<Buffer> {
     if (size > this.ctx.limits.maxMetaBytes) {
       throw new ArchiveError('meta-too-large', `${what} of ${size} bytes is over the ${this.ctx.limits.maxMetaBytes} byte limit`, w, 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
+    }
+    if (perEntry) {
+      this.pMetaBytes += size;
+      if (this.pMetaBytes > this.ctx.limits.maxMetaBytes) {
+        throw new ArchiveError('meta-too-large', `the metadata headers of one entry total ${this.pMetaBytes} bytes, over the ${this.ctx.limits.maxMetaBytes} byte limit`, w, 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
+      }
     }
     try {
       const body = await this.r.read(size, what);
@@ -466,7 +479,7 @@ class TarParser {
     const what = global ? 'pax global header' : tf === T_SUN_XHDR ? "Solaris 'X' extended header" : 'pax extended header';
     let w: Where | undefined;
     const where = () => (w ??= this.at(off, str(h, 0, 100)));
-    const body = await this.readMeta(size, what, where());
+    const body = await this.readMeta(size, what, where(), !global);
     let attrs: PaxAttrs;
     if (global) {
       attrs = this.global ??= {};
