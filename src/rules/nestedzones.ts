@@ -14,6 +14,10 @@
 // ctx.removeWritten: the rule notes the directories that passed until then
 // (for a file its parent, for a directory itself), so that a zonepath is
 // removed only when something was written at or below it.
+// When the context carries the index already (ctx.zoneIndex: convert reads
+// it in a first pass over a file, as streamed output cannot be taken back),
+// the zonepaths and configurations are dropped from the first entry on and
+// nothing is left to remove late.
 
 import { hold, SMALL_CAP, withBody } from './make.js';
 import { isAtOrUnder, normPath } from './path.js';
@@ -76,6 +80,17 @@ export function unsafeZonepath(zp: string, rel: string): string | null {
   return null;
 }
 
+/** The normalised zonepaths an index's zones give to drop (unsafe and empty ones left out), outer ones only. */
+export function zonepathsToDrop(zones: readonly IndexZone[]): string[] {
+  const drop: string[] = [];
+  for (const z of zones) {
+    if (z.zonepath === '') continue;
+    const zrel = normPath(z.zonepath);
+    if (unsafeZonepath(z.zonepath, zrel) === null) drop.push(zrel);
+  }
+  return drop.filter((p, i) => !drop.some((q, j) => j !== i && isAtOrUnder(p, q) && (p !== q || j < i)));
+}
+
 /** Cap on the directories remembered before the index is seen (then: remove every zonepath). */
 export const PREPASS_CAP = 500_000;
 
@@ -93,6 +108,40 @@ export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES
   let overflow = false;
   /** etc/zones/*.xml seen before the index (name -> path). */
   const xmlPassed = new Map<string, string>();
+  // Pre-seeded (ctx.zoneIndex, from a first pass over the input): the
+  // zonepaths are dropped from the first entry on, so nothing is removed late.
+  let early: { drop: string[]; xml: Set<string> } | null = null;
+  if (ctx.zoneIndex) {
+    const { zones } = parseIndex(toLines(ctx.zoneIndex));
+    if (zones.length) early = { drop: zonepathsToDrop(zones), xml: new Set(zones.map((z) => z.name)) };
+  }
+
+  /** Drop `e` when it lies in a removed zonepath or is a removed zone's configuration. */
+  function nested(e: Entry, rel: string, zps: readonly string[], xmls: ReadonlySet<string>): boolean {
+    if (zps.length !== 0) {
+      for (const zp of zps) {
+        if (isAtOrUnder(rel, zp)) {
+          report.drop('nested zone');
+          return true;
+        }
+      }
+      if (e.type === 'hardlink' && e.linkTarget !== undefined) {
+        const t = normPath(e.linkTarget);
+        if (zps.some((zp) => isAtOrUnder(t, zp))) {
+          report.drop('hard link into a nested zone');
+          return true;
+        }
+      }
+    }
+    if (xmls.size !== 0 && rel.startsWith('etc/zones/') && rel.endsWith('.xml') && rel.indexOf('/', 10) < 0) {
+      const name = rel.slice(10, -4);
+      if (xmls.has(name)) {
+        report.add(NESTED_ZONES, rel, 'deleted', `configuration of removed zone ${name}`);
+        return true;
+      }
+    }
+    return false;
+  }
 
   function notePassed(e: Entry, rel: string): void {
     if (!passed) return;
@@ -147,7 +196,7 @@ export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES
     }
     report.note(`The following zones in this image will be unusable and were removed: ${names.join(' ')}`);
     // A zonepath inside another is already covered by the outer one.
-    drop = drop.filter((p, i) => !drop.some((q, j) => j !== i && isAtOrUnder(p, q) && (p !== q || j < i)));
+    drop = zonepathsToDrop(zones);
     report.add(NESTED_ZONES, ZONE_INDEX, 'rewritten', `kept ${keep.length} of ${lines.length} lines`);
     return withBody(h.entry, fromLines(keep));
   }
@@ -159,34 +208,14 @@ export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES
           indexSeen = true;
           return readIndex(e);
         }
+        if (early && nested(e, rel, early.drop, early.xml)) return null;
         if (rel.startsWith('etc/zones/') && rel.endsWith('.xml') && rel.indexOf('/', 10) < 0) {
           xmlPassed.set(rel.slice(10, -4), rel);
         }
         notePassed(e, rel);
         return e;
       }
-      if (drop.length !== 0) {
-        for (const zp of drop) {
-          if (isAtOrUnder(rel, zp)) {
-            report.drop('nested zone');
-            return null;
-          }
-        }
-        if (e.type === 'hardlink' && e.linkTarget !== undefined) {
-          const t = normPath(e.linkTarget);
-          if (drop.some((zp) => isAtOrUnder(t, zp))) {
-            report.drop('hard link into a nested zone');
-            return null;
-          }
-        }
-      }
-      if (xmlDrop.size !== 0 && rel.startsWith('etc/zones/') && rel.endsWith('.xml') && rel.indexOf('/', 10) < 0) {
-        const name = rel.slice(10, -4);
-        if (xmlDrop.has(name)) {
-          report.add(NESTED_ZONES, rel, 'deleted', `configuration of removed zone ${name}`);
-          return null;
-        }
-      }
+      if ((drop.length !== 0 || xmlDrop.size !== 0) && nested(e, rel, drop, xmlDrop)) return null;
       if (rel === ZONE_INDEX) {
         report.add(NESTED_ZONES, rel, 'dropped', 'second copy of the index in the archive');
         return null;

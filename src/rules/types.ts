@@ -32,6 +32,12 @@ export interface RuleContext {
   removeWritten(relPath: string): Promise<number>;
   /** Site additions (config file): extra SMF services to disable, packages to remove. */
   site: { disableServices: string[]; removePackages: string[] };
+  /**
+   * Optional: etc/zones/index as a first pass over the input read it (convert
+   * on a file input). The nested-zones rule then drops the zonepaths it names
+   * from the first entry on, instead of removing them late with removeWritten.
+   */
+  zoneIndex?: Buffer;
 }
 
 export interface Rule {

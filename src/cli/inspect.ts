@@ -1,0 +1,227 @@
+// `zonep2v inspect`: read the whole image without writing anything and say
+// what an install would do and what stands in its way, zonep2vchk-style but
+// from the image itself. It runs install's own chain (the same rule context,
+// the same rules, the same sanity and attach checks) into a counting sink
+// that writes nothing, so its verdict is the install's.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkSanity, checkWholeRoot, compareInventories, type Inventory, type ParsedZone } from '../attach/index.js';
+import { EXIT, UsageError } from '../errors.js';
+import { CountSink, type CountStats } from '../inspect/count-sink.js';
+import { ImageObserver } from '../inspect/observe.js';
+import { buildInspect, renderText, type InspectInput } from '../inspect/report.js';
+import { reportEntry } from '../rules/index.js';
+import type { RuleContext } from '../rules/types.js';
+import { describeError, openSource, Warnings } from './common.js';
+import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
+import { loadSiteConfig } from './site-config.js';
+
+export const INSPECT_USAGE = `usage: zonep2v inspect (-a ARCHIVE | -a - | -d DIR | --command CMD) [options]
+
+Read the whole image, write nothing, and report what an install would do and
+what stands in its way (like zonep2vchk, but from the image): format, release,
+counts, nested zones, vfstab lines p2v disables and the zonecfg resource that
+brings each back, shares, network interfaces, SMF changes, services a zone
+cannot run, /etc/system tunables, and the attach verdict against the host.
+It ends with a ready zonecfg command file for the zone.
+
+Options:
+  -u | -p                  inspect as install -u (sys-unconfig) or -p (default)
+      --zone NAME          zone name (default: the zone configuration's, or "zone")
+      --zonepath PATH      zonepath for the zonecfg file (default /zones/NAME)
+      --zone-config FILE   the zone's etc/zones/NAME.xml
+      --ip-type shared|exclusive
+      --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone
+      --host-root DIR      the host's root for its package inventory (default /)
+      --host-manifest FILE the host's inventory as SUNWdetached.xml
+      --config FILE        site rules (as install --config)
+      --json               one JSON document ({"v":1,...}) instead of the text
+      --zonecfg-file FILE  also write the zonecfg command file to FILE
+      --lenient            warn instead of failing on malformed but harmless input
+  -h, --help               this text
+
+Exit status: 0 an install would succeed; 1 it would not; 253 usage.`;
+
+interface InspectArgs {
+  archive?: string[];
+  dir?: string;
+  command?: string;
+  identity: 'unconfigure' | 'preserve';
+  identityGiven: boolean;
+  zone?: string;
+  zonepath?: string;
+  zoneConfig?: string;
+  ipType?: 'shared' | 'exclusive';
+  net: string[];
+  hostRoot?: string;
+  hostManifest?: string;
+  config?: string;
+  json: boolean;
+  zonecfgFile?: string;
+  lenient: boolean;
+}
+
+/** The options inspect and convert share (zone, identity, rules). */
+export const ZONE_OPTIONS = {
+  zone: { type: 'string' },
+  zonepath: { type: 'string' },
+  'zone-config': { type: 'string' },
+  'ip-type': { type: 'string' },
+  net: { type: 'string', multiple: true },
+  config: { type: 'string' },
+  u: { type: 'boolean', short: 'u' },
+  p: { type: 'boolean', short: 'p' },
+  lenient: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Checks shared by inspect and convert on the parsed values. */
+export function zoneArgs(v: Record<string, unknown>): Pick<InspectArgs, 'identity' | 'identityGiven' | 'zone' | 'zonepath' | 'zoneConfig' | 'ipType' | 'net' | 'config' | 'lenient'> {
+  if (v['u'] && v['p']) throw new UsageError('cannot select both preserve (-p) and unconfigure (-u)');
+  const ipType = v['ip-type'] as string | undefined;
+  if (ipType !== undefined && ipType !== 'shared' && ipType !== 'exclusive') throw new UsageError(`--ip-type must be shared or exclusive, not ${JSON.stringify(ipType)}`);
+  const net = ((v['net'] as string[] | undefined) ?? []).map((s) => {
+    const m = /^physical=(.+)$/.exec(s);
+    if (!m) throw new UsageError(`--net ${JSON.stringify(s)}: expected physical=NAME`);
+    return m[1]!;
+  });
+  const zonepath = v['zonepath'] as string | undefined;
+  if (zonepath !== undefined && !zonepath.startsWith('/')) throw new UsageError(`the zonepath must be absolute: ${JSON.stringify(zonepath)}`);
+  return {
+    identity: v['u'] ? 'unconfigure' : 'preserve',
+    identityGiven: Boolean(v['u'] || v['p']),
+    zone: v['zone'] as string | undefined,
+    zonepath,
+    zoneConfig: v['zone-config'] as string | undefined,
+    ipType: ipType as InspectArgs['ipType'],
+    net,
+    config: v['config'] as string | undefined,
+    lenient: Boolean(v['lenient']),
+  };
+}
+
+function parse(argv: string[]): InspectArgs | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      ...ZONE_OPTIONS,
+      archive: { type: 'string', short: 'a', multiple: true },
+      dir: { type: 'string', short: 'd' },
+      command: { type: 'string' },
+      'host-root': { type: 'string' },
+      'host-manifest': { type: 'string' },
+      json: { type: 'boolean' },
+      'zonecfg-file': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return 'help';
+  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const n = (values.archive?.length ? 1 : 0) + (values.dir ? 1 : 0) + (values.command ? 1 : 0);
+  if (n !== 1) throw new UsageError('give exactly one source: -a ARCHIVE (or - for stdin), -d DIR or --command CMD');
+  if (values['host-root'] && values['host-manifest']) throw new UsageError('give --host-root or --host-manifest, not both');
+  return {
+    ...zoneArgs(values),
+    archive: values.archive,
+    dir: values.dir,
+    command: values.command,
+    hostRoot: values['host-root'],
+    hostManifest: values['host-manifest'],
+    json: Boolean(values.json),
+    zonecfgFile: values['zonecfg-file'],
+  };
+}
+
+/** Refuse a missing archive file as install does (253, before reading anything). */
+export function checkArchiveFiles(files: string[] | undefined): void {
+  for (const f of files ?? []) {
+    if (f !== '-' && !fs.statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`${f}: error: file or directory not found.`);
+  }
+}
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  let args: InspectArgs;
+  let zone: ParsedZone;
+  let hostInv: Inventory;
+  let site: RuleContext['site'];
+  try {
+    const a = parse(argv);
+    if (a === 'help') {
+      process.stdout.write(`${INSPECT_USAGE}\n`);
+      return EXIT.OK;
+    }
+    args = a;
+    zone = await loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net });
+    hostInv = await loadHostInventory(args);
+    site = args.config ? loadSiteConfig(args.config) : { disableServices: [], removePackages: [] };
+    checkArchiveFiles(args.archive);
+  } catch (e) {
+    const msg = e instanceof UsageError || (e as Error).name === 'ZoneConfigError' || (e as Error).name === 'ManifestError' ? (e as Error).message : describeError(e).message;
+    process.stderr.write(`zonep2v inspect: ${msg}\n${e instanceof UsageError && /option|argument|source/.test(msg) ? `${INSPECT_USAGE}\n` : ''}`);
+    return EXIT.USAGE;
+  }
+
+  const stderr = (s: string) => process.stderr.write(`zonep2v inspect: ${s}\n`);
+  const warnings = new Warnings(stderr, false);
+  const sink = new CountSink();
+  const observer = new ImageObserver();
+  const zonepath = zone.zonepath ?? `/zones/${zone.name}`;
+  const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(), removeWritten: (p) => sink.removeWritten(p), site });
+  const source = args.archive?.join(' + ') ?? args.dir ?? args.command ?? '?';
+  const input: InspectInput = {
+    source: args.archive?.[0] === '-' ? 'stdin' : source,
+    info: { compression: [] },
+    facts: observer.facts,
+    zone,
+    identity: args.identity,
+    identityGiven: args.identityGiven,
+    report: ctx.report,
+    zoneError: checkWholeRoot(zone),
+    host: { label: args.hostManifest ? `manifest ${args.hostManifest}` : `root ${args.hostRoot ?? '/'}`, inventory: hostInv },
+  };
+  try {
+    const src = openSource({ archive: args.archive, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add });
+    input.info = src.info;
+    const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx, [observer]);
+    for await (const e of stream) await sink.write(e);
+    await sink.write(reportEntry(ctx));
+    input.output = (await sink.finish()) as CountStats;
+    const image = inventory.result();
+    input.image = image;
+    input.attach = {
+      sanity: checkSanity({ seen: sanity.seen, root: path.join(zonepath, 'root'), image: image.release?.instRelease, host: hostInv.release?.instRelease }),
+      compare: compareInventories(image, hostInv, zone.name),
+    };
+  } catch (e) {
+    const { message } = describeError(e);
+    input.error = { kind: (e as { kind?: string }).kind, message };
+  }
+  input.warnings = Object.fromEntries(warnings.counts);
+
+  const doc = buildInspect(input);
+  if (args.zonecfgFile) {
+    try {
+      writeAtomic(args.zonecfgFile, doc.zonecfg);
+    } catch (e) {
+      stderr(`cannot write ${args.zonecfgFile}: ${describeError(e).message}`);
+      return 1;
+    }
+  }
+  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderText(doc));
+  return doc.verdict.exit;
+}
+
+/** Write a small file through a temporary name in the same directory, then rename. */
+function writeAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
