@@ -15,9 +15,9 @@ Commands:
   convert    apply the p2v rules and write a p2v-ready pax or cpio archive
   extract    unpack an archive or tree into a directory (no p2v changes)
   list       list an archive's entries
-  demo       build the sample Solaris image and install it into a zone root
 
-Run "zonep2v <command> --help" for a command's options.`;
+Run "zonep2v <command> --help" for a command's options; "npm run demo" in a
+clone installs the built-in sample image.`;
 
 type Command = (argv: string[]) => Promise<number>;
 
