@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
-import { formatListing } from '../formats/list.js';
+import { formatListing, listingWidths } from '../formats/list.js';
 import { describeError, openSource, Warnings } from './common.js';
 
 export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient]
@@ -38,8 +38,9 @@ export async function listCommand(argv: string[]): Promise<number> {
   try {
     const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add });
     const out: string[] = [];
+    const widths = listingWidths(); // columns grow as bsdtar's do
     for await (const e of src.entries) {
-      out.push(values.verbose ? formatListing(e) : Buffer.from(e.path, 'latin1').toString('utf8'));
+      out.push(values.verbose ? formatListing(e, { widths }) : Buffer.from(e.path, 'latin1').toString('utf8'));
       if (out.length >= 256) process.stdout.write(out.splice(0).join('\n') + '\n');
     }
     if (out.length) process.stdout.write(out.join('\n') + '\n');
