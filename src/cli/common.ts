@@ -99,3 +99,47 @@ export function describeError(e: unknown): { code: number; message: string } {
   }
   return { code: EXIT.FATAL, message: `internal error: ${err?.stack ?? String(e)}` };
 }
+
+/**
+ * SIGTERM, SIGINT and SIGHUP stop a run like any other failure (so what it
+ * wrote is removed). The input is closed too: a read stalled on stdin or a
+ * command's stdout would otherwise wait forever for the signal to be seen.
+ */
+export class Interrupt {
+  private readonly controller = new AbortController();
+  private closeInput?: () => void;
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
+    this.closeInput?.();
+  };
+
+  constructor() {
+    for (const s of SIGNALS) process.on(s, this.onSignal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The source to close when a signal arrives (or on failure). */
+  watch(input: { close(): void } | undefined): void {
+    this.closeInput = () => input?.close();
+  }
+
+  /** Throw the interruption, if one came. */
+  check(): void {
+    if (this.controller.signal.aborted) throw this.controller.signal.reason;
+  }
+
+  /** The error to report: the interruption when there was one (a closed source fails with something else). */
+  reason(caught: unknown): unknown {
+    this.closeInput?.();
+    return this.controller.signal.aborted ? this.controller.signal.reason : caught;
+  }
+
+  dispose(): void {
+    for (const s of SIGNALS) process.off(s, this.onSignal);
+  }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

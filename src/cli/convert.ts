@@ -32,7 +32,7 @@ import { toLines } from '../rules/text.js';
 import type { RuleContext } from '../rules/types.js';
 import { CpioWriter } from '../sink/cpio-writer.js';
 import { PaxWriter } from '../sink/pax-writer.js';
-import { describeError, openSource, Warnings, type SourceSpec } from './common.js';
+import { describeError, Interrupt, openSource, Warnings, type SourceSpec } from './common.js';
 import { checkArchiveFiles, ZONE_OPTIONS, zoneArgs } from './inspect.js';
 import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
@@ -227,15 +227,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
   let tmp: string | undefined;
   let out: Writable | undefined;
   let writer: PaxWriter | CpioWriter | undefined;
-  const controller = new AbortController();
-  let closeInput: (() => void) | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
-    closeInput?.();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', onSignal);
+  const interrupt = new Interrupt();
   try {
     // First pass (file or directory input): the zone index, so that nested
     // zones are dropped from the start.
@@ -271,14 +263,14 @@ export async function convertCommand(argv: string[]): Promise<number> {
         );
       },
     });
-    const src = openSource(spec, { lenient: args.lenient, warn: warnings.add, signal: controller.signal });
-    closeInput = () => src.input?.close();
+    const src = openSource(spec, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal });
+    interrupt.watch(src.input);
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx, zoneIndex ? [] : [holdZoneConfigs]);
     for await (const e of stream) {
-      if (controller.signal.aborted) throw controller.signal.reason;
+      interrupt.check();
       await w.write(e);
     }
-    if (controller.signal.aborted) throw controller.signal.reason;
+    interrupt.check();
     await w.write(reportEntry(ctx));
     const stats = await w.finish();
     if (tmp) {
@@ -299,8 +291,8 @@ export async function convertCommand(argv: string[]): Promise<number> {
       if (warnings.counts.size) say(`warnings: ${warnings.summary()}`);
     }
     return EXIT.OK;
-  } catch (e) {
-    const { code, message } = describeError(e);
+  } catch (caught) {
+    const { code, message } = describeError(interrupt.reason(caught));
     say(`error: ${message}`);
     await writer?.abort();
     if (!writer) out?.destroy();
@@ -308,8 +300,6 @@ export async function convertCommand(argv: string[]): Promise<number> {
     if (args.out === '-') say('the archive written to stdout is incomplete (no end marker): discard it');
     return code === EXIT.FATAL ? EXIT.FATAL : EXIT.NOTCOMPLETE;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onSignal);
+    interrupt.dispose();
   }
 }

@@ -3,10 +3,10 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ArchiveError, EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { run } from '../pipeline/run.js';
 import { FsSink } from '../sink/fs.js';
-import { describeError, openSource, Warnings } from './common.js';
+import { describeError, Interrupt, openSource, Warnings } from './common.js';
 import { human, progressLine } from './progress.js';
 
 export const EXTRACT_USAGE = `usage: zonep2v extract (-a ARCHIVE | -a - | -d DIR | --command CMD) -C DIR [options]
@@ -57,17 +57,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
   const warnings = new Warnings(err, !!values.verbose);
   let sink: FsSink | undefined;
   const started = Date.now();
-  // A signal stops the run like any other failure: what was written is
-  // removed. The input is closed too, so a read stalled on a pipe ends.
-  const controller = new AbortController();
-  let closeInput: (() => void) | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
-    closeInput?.();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', onSignal);
+  const interrupt = new Interrupt();
   try {
     if (!values.directory) throw new UsageError('-C DIR is required: the directory to unpack into');
     const st = fs.statSync(values.directory, { throwIfNoEntry: false });
@@ -75,15 +65,15 @@ export async function extractCommand(argv: string[]): Promise<number> {
     if (fs.lstatSync(values.directory).isSymbolicLink()) {
       throw new UsageError(`-C ${JSON.stringify(values.directory)}: is a symbolic link; give the directory it points to (nothing is written through a link)`);
     }
-    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: controller.signal });
-    closeInput = () => src.input?.close();
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal });
+    interrupt.watch(src.input);
     sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient });
     const progress = progressLine(values.progress || process.stderr.isTTY === true, src.info.expectedBytes);
     const stats = await run({
       entries: src.entries,
       sink,
       onEntry: (p) => {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        interrupt.check();
         if (values.verbose) process.stderr.write(`${p.current!.path}\n`);
         progress.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
       },
@@ -95,9 +85,8 @@ export async function extractCommand(argv: string[]): Promise<number> {
     err(`extracted ${stats.entries} entries, ${human(stats.bytes)} in ${secs.toFixed(2)} s from ${fmt || 'input'}${skipped ? ` (skipped: ${skipped})` : ''}${warnings.counts.size ? ` (warnings: ${warnings.summary()})` : ''}`);
     return EXIT.OK;
   } catch (caught) {
-    const e = controller.signal.aborted ? controller.signal.reason : caught;
     // Stop the source: a pump still waiting on stdin or a command would keep the process alive.
-    closeInput?.();
+    const e = interrupt.reason(caught);
     const { code, message } = describeError(e);
     err(`error: ${message}`);
     if (code === EXIT.USAGE) {
@@ -114,8 +103,6 @@ export async function extractCommand(argv: string[]): Promise<number> {
     }
     return code;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onSignal);
+    interrupt.dispose();
   }
 }

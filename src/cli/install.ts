@@ -23,7 +23,7 @@ import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
 import { clearRoot } from '../sink/clear-root.js';
 import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
-import { describeError, openSource, Warnings } from './common.js';
+import { describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
 import { human, progressLine } from './progress.js';
@@ -91,17 +91,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
 
   let sink: FsSink | undefined;
   let wroteZonepathFiles: string[] = [];
-  const controller = new AbortController();
-  // A read stalled on stdin or a command's stdout (no compression layer to
-  // abort) would wait forever for the signal to be seen: close the input too.
-  let closeInput: (() => void) | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
-    closeInput?.();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', onSignal);
+  const interrupt = new Interrupt();
   const state: StateRecord = { state: 'incomplete', zone: args.zone, source: args.archive ?? args.dir ?? args.command ?? '?', started: new Date(started).toISOString(), pid: process.pid };
 
   try {
@@ -111,8 +101,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.event('stage', { stage: 'installing' });
 
     const warnings = new Warnings((s) => log.detail(s), args.verbose);
-    const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: controller.signal });
-    closeInput = () => src.input?.close();
+    const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal });
+    interrupt.watch(src.input);
     sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient });
     const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => sink!.removeWritten(p), site });
     const report = ctx.report;
@@ -123,7 +113,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     let bytes = 0;
     let lastEvent = 0;
     for await (const e of stream) {
-      if (controller.signal.aborted) throw controller.signal.reason;
+      interrupt.check();
       await sink.write(e);
       entries++;
       if (e.type === 'file') bytes += e.size;
@@ -133,7 +123,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
         log.event('progress', { entries, bytes, inputBytes: src.input?.bytesRead() ?? 0, expectedBytes: src.info.expectedBytes });
       }
     }
-    if (controller.signal.aborted) throw controller.signal.reason;
+    interrupt.check();
     progress.done();
     await sink.write(reportEntry(ctx));
     const stats = await sink.finish();
@@ -186,10 +176,9 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.event('result', { ok: true, exit: EXIT.OK, attached: handed.done, seconds: (Date.now() - started) / 1000, entries: stats.entries, bytes: stats.bytes });
     return EXIT.OK;
   } catch (caught) {
-    // After a signal, the read that failed because the input was closed is not the cause.
-    const e = controller.signal.aborted ? controller.signal.reason : caught;
-    // Stop the source: a pump still waiting on stdin or a command would keep the process alive.
-    closeInput?.();
+    // After a signal, the read that failed because the input was closed is not
+    // the cause; and a pump still waiting on stdin would keep the process alive.
+    const e = interrupt.reason(caught);
     const { message } = describeError(e);
     const kind = e instanceof ArchiveError ? e.kind : undefined;
     if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
@@ -213,9 +202,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.event('result', { ok: false, exit: code, kind, message, left: left.slice(0, 50) });
     return code;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onSignal);
+    interrupt.dispose();
   }
 }
 
