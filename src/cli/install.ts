@@ -137,7 +137,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const imageInv = inventory.result();
     const sane = checkSanity({ seen: sanity.seen, root, image: imageInv.release?.instRelease, host: hostInv.release?.instRelease });
     for (const s of sane.skipped) log.detail(`Sanity Check: skipped ${s}`);
-    for (const m of sane.messages) (sane.ok ? log.detail : log.info)(m);
+    // checkSanity ends its lines with the Passed/FAILED banner: printed once, below.
+    for (const m of sane.messages) if (!/Sanity Check: (Passed|FAILED)/.test(m)) (sane.ok ? log.detail : log.info)(m);
     if (!sane.ok) {
       log.banner('Sanity Check', 'FAILED (see log for details).');
       log.event('stage', { stage: 'sanity', ok: false, messages: sane.messages });
@@ -166,7 +167,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.banner('Result', 'Postprocessing complete.');
 
     const handed = await handOver({ zone: args.zone, zonepath: args.zonepath, attachCommand: args.attachCommand, backout: args.backout, log: (s) => log.detail(s) });
-    log.detail(handed.how);
+    if (handed.done) log.detail(handed.how);
     log.event('stage', { stage: 'handover', done: handed.done, how: handed.how });
 
     copyLogIntoZone(root, args.zone, log.file);
