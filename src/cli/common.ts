@@ -46,6 +46,16 @@ export class Warnings {
   }
 }
 
+/** The parseArgs options naming a source, shared by extract and list. */
+export const SOURCE_OPTIONS = {
+  archive: { type: 'string', short: 'a', multiple: true },
+  dir: { type: 'string', short: 'd' },
+  command: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  lenient: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w: Warning) => void; signal?: AbortSignal }): OpenedSource {
   const info: ArchiveInfo = { compression: [] };
   const n = (spec.archive?.length ? 1 : 0) + (spec.dir ? 1 : 0) + (spec.command ? 1 : 0);

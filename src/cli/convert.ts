@@ -207,7 +207,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     zone = await loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net });
     const sparse = checkWholeRoot(zone);
     if (sparse) throw new UsageError(sparse);
-    site = args.config ? loadSiteConfig(args.config) : { disableServices: [], removePackages: [] };
+    site = loadSiteConfig(args.config);
     checkArchiveFiles(args.archive);
     if (args.out !== '-') {
       const dir = path.dirname(path.resolve(args.out));

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.js';
 import { run } from '../pipeline/run.js';
 import { FsSink } from '../sink/fs.js';
-import { describeError, Interrupt, openSource, Warnings } from './common.js';
+import { describeError, Interrupt, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 import { human, progressLine } from './progress.js';
 
 export const EXTRACT_USAGE = `usage: zonep2v extract (-a ARCHIVE | -a - | -d DIR | --command CMD) -C DIR [options]
@@ -32,15 +32,10 @@ export async function extractCommand(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        archive: { type: 'string', short: 'a', multiple: true },
-        dir: { type: 'string', short: 'd' },
-        command: { type: 'string' },
+        ...SOURCE_OPTIONS,
         directory: { type: 'string', short: 'C' },
-        verbose: { type: 'boolean', short: 'v' },
-        lenient: { type: 'boolean' },
         'keep-partial': { type: 'boolean' },
         progress: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,

@@ -156,7 +156,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     args = a;
     zone = await loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net });
     hostInv = await loadHostInventory(args);
-    site = args.config ? loadSiteConfig(args.config) : { disableServices: [], removePackages: [] };
+    site = loadSiteConfig(args.config);
     checkArchiveFiles(args.archive);
   } catch (e) {
     const msg = e instanceof UsageError || (e as Error).name === 'ZoneConfigError' || (e as Error).name === 'ManifestError' ? (e as Error).message : describeError(e).message;

@@ -57,7 +57,7 @@ export async function installCommand(argv: string[]): Promise<number> {
     const sparse = checkWholeRoot(zone);
     if (sparse) throw new UsageError(sparse);
     hostInv = args.hostManifest ? inventoryFromManifest(fs.readFileSync(args.hostManifest, 'utf8'), args.hostManifest) : await inventoryFromRoot(args.hostRoot ?? '/');
-    site = args.config ? loadSiteConfig(args.config) : { disableServices: [], removePackages: [] };
+    site = loadSiteConfig(args.config);
     if (args.archive && args.archive !== '-' && !fs.statSync(args.archive, { throwIfNoEntry: false })?.isFile()) {
       throw new UsageError(`${args.archive}: error: file or directory not found.\nInstallation aborted.`);
     }

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
 import { formatListing, listingWidths } from '../formats/list.js';
-import { describeError, openSource, Warnings } from './common.js';
+import { describeError, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 
 export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient]
 
@@ -15,14 +15,7 @@ export async function listCommand(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        archive: { type: 'string', short: 'a', multiple: true },
-        dir: { type: 'string', short: 'd' },
-        command: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        lenient: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: SOURCE_OPTIONS,
       strict: true,
     }));
   } catch (e) {

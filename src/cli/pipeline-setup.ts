@@ -4,6 +4,7 @@
 // in Solaris order). One place, so that inspect and convert run exactly the
 // code path install runs.
 
+import { loadSiteConfig } from './site-config.js';
 import fs from 'node:fs';
 import type { Entry } from '../entry.js';
 import { UsageError } from '../errors.js';
@@ -93,7 +94,7 @@ export function makeRuleContext(o: ContextOptions): RuleContext {
     date: o.date,
     report: o.report ?? new Report(),
     removeWritten: o.removeWritten,
-    site: o.site ?? { disableServices: [], removePackages: [] },
+    site: o.site ?? loadSiteConfig(undefined),
   };
   if (o.zoneIndex) ctx.zoneIndex = o.zoneIndex;
   return ctx;

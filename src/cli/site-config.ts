@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { RuleContext } from '../rules/types.js';
 
-export function loadSiteConfig(file: string): RuleContext['site'] {
+/** The site additions from FILE; none when no file is given. */
+export function loadSiteConfig(file: string | undefined): RuleContext['site'] {
+  if (file === undefined) return { disableServices: [], removePackages: [] };
   let data: unknown;
   try {
     data = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -335,14 +335,7 @@ export class FsSink implements Sink {
       this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
       ok = true;
     } finally {
-      if (ok) fs.closeSync(fd);
-      else {
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* the first error is the one to report */
-        }
-      }
+      closeAfter(fd, ok);
     }
     this.stats.entries++;
   }
@@ -450,14 +443,7 @@ export class FsSink implements Sink {
       this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
       ok = true;
     } finally {
-      if (ok) fs.closeSync(fd);
-      else {
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* report the first error */
-        }
-      }
+      closeAfter(fd, ok);
     }
   }
 
@@ -903,5 +889,21 @@ function writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number
     off += n;
     len -= n;
     pos += n;
+  }
+}
+
+/**
+ * Close a descriptor at the end of a write: after success a close error is
+ * reported (it can mean lost data); after a failure the first error is the
+ * one to report, so a second one from close is dropped.
+ */
+function closeAfter(fd: number, ok: boolean): void {
+  if (ok) fs.closeSync(fd);
+  else {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* the first error is the one to report */
+    }
   }
 }
