@@ -4,12 +4,17 @@
 // 8 codes, so the decoder skips to the end of the current group.
 //
 // Speed: every dictionary string already sits, contiguous, in the output (it
-// is the previous code's string plus one byte), so a code whose string lies
-// in the current output buffer is a plain copy from there; only strings from
-// an older buffer walk the prefix chain. Tables are typed arrays; there is no
-// per-code allocation. Memory: ~0.6 MiB of tables plus one 1 MiB output buffer,
-// whatever the input. A run stops when the output buffer is full, so a bomb
-// cannot make one input chunk expand without bound.
+// is the previous code's string plus one byte), so a code is a copy from
+// earlier in the output buffer. Each buffer starts with the 256 byte values
+// (HEAD), so literals are copies too. Most strings are short: the hot path
+// copies a fixed 8 bytes with two 32-bit loads and stores, with no branch on
+// the length (bytes past the string are overwritten by the next one). Only
+// long strings, the KwKwK case, CLEAR and strings from an older buffer take
+// the slow path; an old string is rebuilt from the prefix chain and then
+// re-homed to the current buffer. Tables are typed arrays; there is no
+// per-code allocation. Memory: ~0.6 MiB of tables plus one 1 MiB output
+// buffer, whatever the input. A run stops when the output buffer is full, so
+// a bomb cannot make one input chunk expand without bound.
 
 import { ArchiveError, TruncatedError } from '../errors.js';
 
@@ -20,8 +25,14 @@ const RESERVED = 0x60;
 const CLEAR = 256;
 /** Longest possible string: 65536 - 257 table entries plus one. */
 const MAX_STRING = 65281;
-/** Output buffer size; always more than MAX_STRING, so a fresh buffer fits any code. */
+/** Decoded bytes per output buffer; always more than MAX_STRING, so a fresh buffer fits any code. */
 const OUT_SIZE = 1024 * 1024;
+/** The 256 byte values at the start of every output buffer (never handed out). */
+const HEAD = 256;
+/** End of an output buffer's decoded bytes. */
+const LIMIT = HEAD + OUT_SIZE;
+/** Room for the hot path's 8-byte copy past LIMIT and past the last literal. */
+const SLACK = 8;
 
 const HINT = 'the .Z data is corrupt or truncated: check the transfer, or compare with `uncompress -c`';
 
@@ -31,6 +42,23 @@ export function isCompressHeader(head: Uint8Array): boolean {
   const f = head[2]!;
   const bits = f & 0x1f;
   return bits >= 9 && bits <= 16 && (f & RESERVED) === 0;
+}
+
+/** A fresh output buffer: the byte values 0..255, then room for OUT_SIZE decoded bytes. */
+function newOut(): Buffer {
+  const b = Buffer.allocUnsafe(LIMIT + SLACK);
+  for (let c = 0; c < HEAD; c++) b[c] = c;
+  return b;
+}
+
+/** Write `code`'s string so that it ends just before out[end], from the prefix chain. */
+function walk(out: Uint8Array, end: number, code: number, prefix: Uint16Array, suffix: Uint8Array): void {
+  let c = code;
+  while (c >= 256) {
+    out[--end] = suffix[c]!;
+    c = prefix[c]!;
+  }
+  out[end - 1] = c;
 }
 
 /**
@@ -45,10 +73,10 @@ export class LzwDecoder {
   private readonly prefix = new Uint16Array(65536);
   private readonly suffix = new Uint8Array(65536);
   private readonly lens = new Uint16Array(65536);
-  /** Absolute decoded offset where each entry's string was written. */
   /**
-   * Where each entry's string was written, as an offset from `rel` (int32
-   * arithmetic; see rebase()). Negative once its buffer has been handed out.
+   * Where a copy of each entry's string was written, as an offset from `rel`
+   * (int32 arithmetic; see rebase()). Below `rel` once its buffer has been
+   * handed out; literals point into the current buffer's HEAD.
    */
   private readonly pos = new Int32Array(65536);
 
@@ -58,8 +86,13 @@ export class LzwDecoder {
   private maxmaxcode = 1 << 16;
   private block = true;
 
-  private bitbuf = 0;
-  private bitcnt = 0;
+  /**
+   * Where the next code starts, in bits from the byte run() is next given:
+   * negative when it began in the previous input (those bits are in
+   * `carry`, the first one lowest), positive when a group skip ran past it.
+   */
+  private bitOff = 0;
+  private carry = 0;
   private nbits = 9;
   /**
    * Largest code at the current width. Starts at 511 even for maxbits 9 and
@@ -69,21 +102,20 @@ export class LzwDecoder {
   private maxcode = 511;
   private freeEnt = 257;
   private oldcode = -1;
-  private finchar = 0;
-  /** The previous code's string, as an offset from `rel`. */
+  /** The previous code's string: where (an offset from `rel`) and how long. */
   private prevStart = 0;
-  /** Bits still to discard to reach the end of the current 8-code group. */
-  private skip = 0;
-  /** Codes read since the current width (group sequence) started. */
-  private groupCodes = 0;
+  private prevLen = 0;
+  /** Bits read since the current group sequence (this width) started, modulo one group. */
+  private groupBits = 0;
 
-  private out = Buffer.allocUnsafe(OUT_SIZE);
-  /** Decoded bytes before out[0]. */
+  private out = newOut();
+  private outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
+  /** Decoded bytes in buffers before the current one. */
   private bufBase = 0;
   /** Offset of out[0] in the `pos` coordinates; kept under 2^30 by rebase(). */
   private rel = 0;
-  private op = 0;
-  private start = 0;
+  private op = HEAD;
+  private start = HEAD;
   /** CLEAR codes seen (for tests and diagnostics). */
   clears = 0;
   /** Set when the next string does not fit in the output buffer: take() then run() again. */
@@ -96,12 +128,13 @@ export class LzwDecoder {
     for (let c = 0; c < 256; c++) {
       this.suffix[c] = c;
       this.lens[c] = 1;
+      this.pos[c] = c;
     }
   }
 
   /** Decoded bytes produced so far. */
   get produced(): number {
-    return this.bufBase + this.op;
+    return this.bufBase + this.op - HEAD;
   }
 
   /** The memory the decoder writes into now (take() may replace it). */
@@ -117,19 +150,21 @@ export class LzwDecoder {
   /** Hand out the bytes decoded since the last take() (zero-copy). */
   take(): Buffer {
     const b = this.out.subarray(this.start, this.op);
-    if (this.full || this.out.length - this.op < MAX_STRING) {
-      this.bufBase += this.op;
+    if (this.full || LIMIT - this.op < MAX_STRING) {
+      this.bufBase += this.op - HEAD;
       this.rel += this.op;
       if (this.rel > LzwDecoder.rebaseAt) this.rebase();
-      this.out = Buffer.allocUnsafe(OUT_SIZE);
-      this.op = 0;
+      this.out = newOut();
+      this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
+      for (let c = 0; c < 256; c++) this.pos[c] = this.rel + c;
+      this.op = HEAD;
       this.full = false;
     }
     this.start = this.op;
     return b;
   }
 
-  /** Shift `pos` so that offsets stay int32; strings from old buffers stay negative. */
+  /** Shift `pos` so that offsets stay int32; strings from old buffers stay below `rel`. */
   private rebase(): void {
     const r = this.rel;
     const pos = this.pos;
@@ -157,7 +192,8 @@ export class LzwDecoder {
 
   /**
    * Decode from `inp[ip..]`; returns the index of the first byte not
-   * consumed (inp.length unless `full` was set).
+   * consumed (inp.length unless `full` was set: then call again with the
+   * same `inp` and the returned index).
    */
   run(inp: Uint8Array, ip: number): number {
     const n = inp.length;
@@ -168,97 +204,116 @@ export class LzwDecoder {
       if (this.hlen === 3) this.parseHeader();
     }
     const ip0 = ip;
+    const iv = new DataView(inp.buffer, inp.byteOffset, n);
     const prefix = this.prefix;
     const suffix = this.suffix;
     const lens = this.lens;
     const pos = this.pos;
     const out = this.out;
-    const outLen = out.length;
+    const ov = this.outView;
     const rel = this.rel;
-    const block = this.block;
+    const clear = this.block ? CLEAR : -1;
     const maxbits = this.maxbits;
     const maxmaxcode = this.maxmaxcode;
+    /** Bit positions in `inp`: before `base` the bits are in `carry`. */
+    const base = ip0 * 8;
+    const end = n * 8;
+    /** A code starting before this bit can be read with one 32-bit load. */
+    const fastBits = (n - 3) * 8;
+    // The hot path may write 8 bytes: it needs op + 8 <= LIMIT. Before the
+    // first code it is closed (-1): that code has no previous one.
+    const FAST_END = LIMIT - 8;
+    let fastEnd = this.oldcode < 0 ? -1 : FAST_END;
+    let bp = base + this.bitOff;
     let op = this.op;
-    let bitbuf = this.bitbuf;
-    let bitcnt = this.bitcnt;
     let nbits = this.nbits;
     let mask = (1 << nbits) - 1;
     let maxcode = this.maxcode;
     let freeEnt = this.freeEnt;
     let oldcode = this.oldcode;
-    let finchar = this.finchar;
     let prevStart = this.prevStart;
-    let skip = this.skip;
-    let groupCodes = this.groupCodes;
+    let prevLen = this.prevLen;
+    /** Where the current group sequence (this width, since the last CLEAR) started. */
+    let gStart = bp - this.groupBits;
+    let carry = this.carry;
+    let consumed = false;
     let err = '';
 
     for (;;) {
       if (freeEnt > maxcode) {
         // The width grows: the encoder padded the group it was filling.
-        const r = groupCodes & 7;
-        skip = r ? (8 - r) * nbits : 0;
-        groupCodes = 0;
+        const g = nbits * 8;
+        const r = (bp - gStart) % g;
+        if (r) bp += g - r;
+        gStart = bp;
         nbits++;
         mask = (1 << nbits) - 1;
         maxcode = nbits === maxbits ? maxmaxcode : mask;
       }
-      if (skip > 0) {
-        if (bitcnt >= skip) {
-          bitbuf >>>= skip;
-          bitcnt -= skip;
-          skip = 0;
-        } else {
-          skip -= bitcnt;
-          bitbuf = 0;
-          bitcnt = 0;
-          if (skip > (n - ip) * 8) {
-            skip -= (n - ip) * 8;
-            ip = n;
-            break;
-          }
-          ip += skip >>> 3;
-          skip &= 7;
-          if (skip > 0) {
-            bitbuf = inp[ip++]! >>> skip;
-            bitcnt = 8 - skip;
-            skip = 0;
-          }
-        }
-      }
-      if (bitcnt < nbits) {
-        if (ip + 1 < n) {
-          bitbuf |= (inp[ip]! | (inp[ip + 1]! << 8)) << bitcnt;
-          ip += 2;
-          bitcnt += 16;
-        } else {
-          if (ip < n) {
-            bitbuf |= inp[ip++]! << bitcnt;
-            bitcnt += 8;
-          }
-          if (bitcnt < nbits) break;
-        }
-      }
-      const code = bitbuf & mask;
-      let len = 1;
-
-      if (code < 256) {
-        if (op >= outLen) {
-          this.full = true;
+      let code: number;
+      if (bp < fastBits && bp >= base) {
+        code = (iv.getUint32(bp >>> 3, true) >>> (bp & 7)) & mask;
+      } else {
+        // The last bytes of the input, or a code begun in the previous one.
+        const avail = end - bp;
+        if (avail <= 0) {
+          consumed = true;
           break;
         }
-        out[op] = code;
-        finchar = code;
-      } else if (code === CLEAR && block) {
+        let raw: number;
+        if (bp < base) {
+          raw = carry | ((inp[ip0]! | ((inp[ip0 + 1] ?? 0) << 8)) << (base - bp));
+        } else {
+          const b = bp >>> 3;
+          raw = (inp[b]! | ((inp[b + 1] ?? 0) << 8) | ((inp[b + 2] ?? 0) << 16)) >>> (bp & 7);
+        }
+        if (avail < nbits) {
+          carry = raw & ((1 << avail) - 1);
+          consumed = true;
+          break;
+        }
+        code = raw & mask;
+      }
+
+      if (code < freeEnt && code !== clear) {
+        const s = pos[code]! - rel;
+        const len = lens[code]!;
+        // One branch for: in this buffer, at most 8 bytes, room for 8 bytes.
+        if ((s | (8 - len) | (fastEnd - op)) >= 0) {
+          // Hot path: the string (a literal: from HEAD) is in this buffer.
+          // Copy a fixed 8 bytes; those past `len` are overwritten next.
+          ov.setUint32(op, ov.getUint32(s, true), true);
+          ov.setUint32(op + 4, ov.getUint32(s + 4, true), true);
+          bp += nbits;
+          if (freeEnt < maxmaxcode) {
+            prefix[freeEnt] = oldcode;
+            suffix[freeEnt] = out[op]!;
+            lens[freeEnt] = prevLen + 1;
+            pos[freeEnt] = prevStart;
+            freeEnt++;
+          }
+          prevStart = rel + op;
+          prevLen = len;
+          op += len;
+          oldcode = code;
+          continue;
+        }
+      }
+
+      // Slow path: CLEAR, the first code, KwKwK, long strings, strings
+      // from an older buffer, the end of the buffer, bad codes.
+      let len: number;
+      if (code === clear) {
         if (oldcode < 0) {
           err = 'the stream starts with a CLEAR code';
           break;
         }
         this.clears++;
-        bitbuf >>>= nbits;
-        bitcnt -= nbits;
-        const r = (groupCodes + 1) & 7;
-        skip = r ? (8 - r) * nbits : 0;
-        groupCodes = 0;
+        bp += nbits;
+        const g = nbits * 8;
+        const r = (bp - gStart) % g;
+        if (r) bp += g - r;
+        gStart = bp;
         // One below the first free code: the next code re-fills slot 256, never read.
         freeEnt = 256;
         nbits = 9;
@@ -267,86 +322,72 @@ export class LzwDecoder {
         continue;
       } else if (code < freeEnt) {
         len = lens[code]!;
-        if (op + len > outLen) {
+        if (op + len > LIMIT) {
           this.full = true;
           break;
         }
         const s = pos[code]! - rel;
         if (s >= 0) {
-          // The string is already in this buffer: copy it.
-          if (len <= 24) {
+          if (len <= 16) {
             for (let i = 0; i < len; i++) out[op + i] = out[s + i]!;
           } else {
             out.copyWithin(op, s, s + len);
           }
         } else {
-          let p = op + len;
-          let c = code;
-          while (c >= 256) {
-            out[--p] = suffix[c]!;
-            c = prefix[c]!;
-          }
-          out[--p] = c;
+          walk(out, op + len, code, prefix, suffix);
+          // Re-home the entry: its next use is a copy from this buffer.
+          pos[code] = rel + op;
         }
-        finchar = out[op]!;
       } else {
         if (code > freeEnt || oldcode < 0) {
           err = `bad code ${code} (next free code is ${freeEnt}, ${nbits}-bit codes)`;
           break;
         }
         // KwKwK: the code being defined, the previous string plus its own first byte.
-        len = lens[oldcode]! + 1;
-        if (op + len > outLen) {
+        len = prevLen + 1;
+        if (op + len > LIMIT) {
           this.full = true;
           break;
         }
         const s = prevStart - rel;
         if (s >= 0) {
-          if (len <= 24) {
-            for (let i = 0; i < len - 1; i++) out[op + i] = out[s + i]!;
-          } else {
-            out.copyWithin(op, s, s + len - 1);
-          }
+          out.copyWithin(op, s, s + prevLen);
         } else {
-          let p = op + len - 1;
-          let c = oldcode;
-          while (c >= 256) {
-            out[--p] = suffix[c]!;
-            c = prefix[c]!;
-          }
-          out[--p] = c;
+          walk(out, op + prevLen, oldcode, prefix, suffix);
         }
-        finchar = out[op]!;
-        out[op + len - 1] = finchar;
+        out[op + prevLen] = out[op]!;
       }
-      bitbuf >>>= nbits;
-      bitcnt -= nbits;
-      groupCodes++;
+      bp += nbits;
       if (freeEnt < maxmaxcode && oldcode >= 0) {
         prefix[freeEnt] = oldcode;
-        suffix[freeEnt] = finchar;
-        lens[freeEnt] = lens[oldcode]! + 1;
+        suffix[freeEnt] = out[op]!;
+        lens[freeEnt] = prevLen + 1;
         pos[freeEnt] = prevStart;
         freeEnt++;
       }
       prevStart = rel + op;
+      prevLen = len;
       op += len;
       oldcode = code;
+      fastEnd = FAST_END;
     }
+    // Input used up: the next input starts `bp - end` bits in (a skip that
+    // ran past this one) or continues the `carry` bits. Stopped early: the
+    // caller passes `inp` again from the returned byte.
+    const ret = consumed ? n : bp < base ? ip0 : bp >>> 3;
+    this.bitOff = bp - ret * 8;
+    this.carry = carry;
+    this.groupBits = (bp - gStart) % (nbits * 8);
     this.op = op;
-    this.bitbuf = bitbuf;
-    this.bitcnt = bitcnt;
     this.nbits = nbits;
     this.maxcode = maxcode;
     this.freeEnt = freeEnt;
     this.oldcode = oldcode;
-    this.finchar = finchar;
     this.prevStart = prevStart;
-    this.skip = skip;
-    this.groupCodes = groupCodes;
-    this.inPos += ip - ip0;
-    if (err) this.fail(err, this.inPos - 1);
-    return ip;
+    this.prevLen = prevLen;
+    if (err) this.fail(err, this.inPos + Math.max(0, (bp + nbits - 1) >> 3) - ip0);
+    this.inPos += ret - ip0;
+    return ret;
   }
 
   /**
@@ -358,7 +399,7 @@ export class LzwDecoder {
     if (this.hlen < 3) {
       throw new TruncatedError(`compress (.Z) header cut short: ${this.hlen} of 3 bytes`, { offset: 0 });
     }
-    if (this.skip > 0 || this.bitcnt >= 8) {
+    if (this.bitOff > 0 || this.bitOff <= -8) {
       throw new TruncatedError(`compress (.Z) stream cut in the middle of a code at compressed byte ${this.inPos}`, { offset: this.produced });
     }
   }
