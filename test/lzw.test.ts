@@ -392,3 +392,89 @@ t.test('worker thread: stop, abort and a failing source end the thread', async (
   await t.rejects(collect(decodeWith('compress', failing())), boom, 'the source error comes through');
   t.equal(ports(), before, 'and the thread is gone');
 });
+
+t.test('every maxbits 9..16 on small edge cases, as uncompress reads them', async (t) => {
+  // Small enough that the 9-bit table never fills (so -b9 is readable too).
+  const inputs: Record<string, Buffer> = {
+    'empty': Buffer.alloc(0),
+    'one byte': Buffer.from([0xff]),
+    'KwKwK run': Buffer.alloc(200, 0x61),
+    'ABAB': Buffer.from('AB'.repeat(90)),
+    'random 9-bit only': randomBytes(180, 21),
+    'all byte values': Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)),
+  };
+  for (let bits = 9; bits <= 16; bits++) {
+    for (const [name, data] of Object.entries(inputs)) {
+      const z = compress(data, bits);
+      const ref = uncompress(z);
+      t.ok(ref.ok && ref.out.equals(data), `uncompress round trip -b${bits} ${name}`);
+      t.ok(decodeSync(z).out.equals(data), `-b${bits} ${name}`);
+      t.ok(decodeSync(z, [1]).out.equals(data), `-b${bits} ${name}, 1-byte chunks`);
+    }
+  }
+});
+
+t.test('a code cut by a chunk boundary: every split point', async (t) => {
+  // Two and three pieces, split at every byte: codes cross the boundary at
+  // every bit offset, group padding and width changes included.
+  const data = Buffer.concat([text(3000), randomBytes(1500, 4), text(2000)]);
+  for (const bits of [9, 12, 16]) {
+    const z = compress(data.subarray(0, bits === 9 ? 300 : data.length), bits);
+    const want = uncompress(z).out;
+    let bad = 0;
+    for (let cut = 0; cut <= z.length; cut++) {
+      if (!decodeSync(z, [cut || 1, z.length]).out.equals(want)) bad++;
+      const third = Math.max(1, cut >> 1);
+      if (!decodeSync(z, [third, Math.max(1, cut - third), 2, z.length]).out.equals(want)) bad++;
+    }
+    t.equal(bad, 0, `-b${bits}: ${z.length + 1} split points`);
+  }
+});
+
+t.test('a full output buffer stops mid-chunk, also while a code is carried', async (t) => {
+  // Zeros expand fast: the buffer fills inside small input chunks, and the
+  // caller passes the same chunk again from where run() stopped.
+  const data = Buffer.concat([Buffer.alloc(5 * 1024 * 1024), text(300 * 1024), Buffer.alloc(3 * 1024 * 1024, 7)]);
+  const z = compress(data, 16);
+  for (const sizes of [[1], [3, 1, 2], [4093], [z.length]]) {
+    t.ok(decodeSync(z, sizes).out.equals(data), `chunks ${sizes.join(',')}`);
+  }
+});
+
+t.test('strings from buffers already handed out (table full, no CLEAR)', async (t) => {
+  // Repetitive text fills the table and keeps the ratio good, so entries
+  // defined megabytes ago keep being used: rebuilt from the prefix chain.
+  const data = text(6 * 1024 * 1024);
+  for (const bits of [12, 16]) {
+    const z = compress(data, bits);
+    const { out, clears } = decodeSync(z, [65536]);
+    t.ok(out.equals(data), `-b${bits}: same bytes (${clears} CLEAR codes)`);
+  }
+});
+
+t.test('worker thread: source chunks of any size, a slow consumer, bounded read-ahead', async (t) => {
+  const data = mixed(6 * 1024 * 1024);
+  const z = compress(data, 16);
+  // A chunk bigger than the reused input buffers, then small and odd ones.
+  const w = await collect(decodeWith('compress', sized(z, [3 * 1024 * 1024, 1, 65536, 7, 1024 * 1024 + 3]), { lzw: 'worker' }));
+  t.ok(w.equals(data), 'same bytes with input buffers reallocated and reused');
+
+  let pulled = 0;
+  async function* counting(): AsyncGenerator<Buffer> {
+    for (const c of chunks(z, [65536])) {
+      pulled += c.length;
+      yield c;
+    }
+  }
+  const out: Buffer[] = [];
+  let most = 0;
+  for await (const c of decodeWith('compress', counting(), { lzw: 'worker' })) {
+    out.push(c);
+    const got = out.reduce((n, b) => n + b.length, 0);
+    // Pause: the thread may run ahead only by its credits, never to the end.
+    await new Promise((r) => setTimeout(r, 15));
+    most = Math.max(most, pulled - got);
+  }
+  t.ok(Buffer.concat(out).equals(data), 'a slow consumer gets the same bytes');
+  t.ok(most < 8 * 1024 * 1024 && pulled === z.length, `read ahead of the consumer at most ${most} bytes`);
+});

@@ -1,5 +1,6 @@
 // Worker side of the threaded .Z decoder (see lzw-thread.ts): decodes the
-// chunks it is sent and sends back output buffers, never more than
+// input buffers it is sent, gives each back (transferred) once decoded so
+// the reader can refill it, and sends output buffers, never more than
 // OUT_CREDITS ahead of the reader.
 
 import { parentPort } from 'node:worker_threads';
@@ -7,13 +8,13 @@ import { LzwDecoder, YIELD_MIN } from './lzw.js';
 import { OUT_CREDITS, type FromWorker, type ToWorker } from './lzw-thread.js';
 
 const port = parentPort!;
-const inputs: Buffer[] = [];
+const inputs: Uint8Array[] = [];
 let ended = false;
 let credits = OUT_CREDITS;
 let wake: (() => void) | null = null;
 
 port.on('message', (m: ToWorker) => {
-  if (m.t === 'in') inputs.push(Buffer.from(m.buf));
+  if (m.t === 'in') inputs.push(new Uint8Array(m.buf, 0, m.len));
   else if (m.t === 'end') ended = true;
   else credits++;
   const w = wake;
@@ -41,12 +42,13 @@ async function main(): Promise<void> {
     while (inputs.length === 0 && !ended) await waitMessage();
     const chunk = inputs.shift();
     if (!chunk) break;
-    post({ t: 'took' });
     let ip = 0;
     while (ip < chunk.length) {
       ip = d.run(chunk, ip);
       if (d.full) await send(d);
     }
+    const ab = chunk.buffer as ArrayBuffer;
+    post({ t: 'free', buf: ab }, [ab]);
     // Hand out a partial buffer only when no input is waiting (a slow source).
     if (inputs.length === 0 && d.pending >= YIELD_MIN) await send(d);
   }
