@@ -30,7 +30,17 @@
 //
 // Synchronous fs calls on the main thread: for many small files they beat
 // the libuv thread pool, and they keep each entry's effects finished before
-// the next entry starts.
+// the next entry starts. Past the first few files of a fresh (empty) root,
+// regular files go to a file-writing thread instead (write-queue.ts), so
+// parsing and file creation overlap; everything else stays here, and any
+// operation on a name that may still be queued waits for the thread first
+// (settle), so the order of effects is the archive's.
+//
+// A fresh root also needs no record per file: everything under it was made
+// by this run (D-15), so abort and removeWritten remove whole subtrees, and
+// a hard link only needs its target to be a regular file under directories
+// this run made. Records remain for directories and links only, which keeps
+// memory flat however many files the image has.
 
 import fs from 'node:fs';
 import { bodyLength, displayPath, type Entry } from '../entry.js';
@@ -39,6 +49,8 @@ import type { Warning } from '../formats/types.js';
 import type { Sink, SinkStats } from './types.js';
 import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type PathLimits, type ValidPath } from './path.js';
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
+import { WriteQueue, type QueuedFile } from './write-queue.js';
+import { F } from './write-ring.js';
 
 export interface SinkCaps {
   /** Most body bytes this run may write (default: no cap). */
@@ -72,7 +84,20 @@ export interface FsSinkOptions {
   anchor?: 'auto' | 'proc' | 'path';
   /** The filesystem backend (tests inject races through it); overrides anchor. */
   backend?: (root: string) => RootedFs;
+  /**
+   * Where regular files are written: 'worker' (a file-writing thread, fresh
+   * roots only), 'sync' (this thread), 'auto' (the thread once an archive
+   * has more than a few files). Default: $ZONEP2V_WRITER, else 'auto'; 'sync'
+   * when a backend is injected.
+   */
+  writer?: 'auto' | 'sync' | 'worker';
+  /** Treat the root as fresh (see above). Default: it is empty and no backend is injected. */
+  fresh?: boolean;
 }
+
+/** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
+const WORKER_AFTER_FILES = 48;
+const EMPTY = Buffer.alloc(0);
 
 /** Rejections that --lenient may turn into skip + warning; never the escape classes. */
 export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'not-empty', 'bad-owner', 'trailing-slash']);
@@ -155,6 +180,16 @@ export class FsSink implements Sink {
   private sinceCheck = 0;
   private state: 'open' | 'finished' | 'aborted' = 'open';
   private warnedOnce = new Set<string>();
+  /** The root was empty at the start: no per-file records (see above). */
+  private readonly fresh: boolean;
+  private readonly writerMode: 'auto' | 'sync' | 'worker';
+  private queue: WriteQueue | null = null;
+  private filesSeen = 0;
+  private seq = 0;
+  /** Keys of queued files, with the queue's mark after them (see settle). */
+  private readonly inflight = new Map<string, number>();
+  /** The first error the writing thread reported, failing the run. */
+  private pendingError: ArchiveError | undefined;
 
   constructor(root: string, opts: FsSinkOptions = {}) {
     // D-10: modes given to open/mkdir must not depend on the caller's umask;
@@ -187,13 +222,25 @@ export class FsSink implements Sink {
     this.reserveInodes = c.reserveInodes ?? 0;
     this.checkEvery = c.checkEveryBytes ?? 64 * MiB;
     this.now = Date.now() / 1000;
+    this.fresh = opts.fresh ?? (!opts.backend && isEmptyDir(r));
+    const env = process.env['ZONEP2V_WRITER'];
+    const envMode = env === 'sync' || env === 'worker' || env === 'auto' ? env : undefined;
+    this.writerMode = opts.writer ?? (opts.backend ? 'sync' : envMode ?? 'auto');
+    this.fs.beforeRelease = () => this.drainQueue();
     this.checkSpace(c.expectedBytes ?? 0, {});
+  }
+
+  /** Whether regular files went to the file-writing thread (tests, bench). */
+  get writerThreadStarted(): boolean {
+    return this.queue !== null;
   }
 
   // ------------------------------------------------------------------ write
 
   write(e: Entry): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new Error(`FsSink: write after ${this.state === 'finished' ? 'finish' : 'abort'}`));
+    if (this.queue !== null && this.queue.hasNews()) this.absorbNews();
+    if (this.pendingError) return Promise.reject(this.pendingError);
     const where: Where = { entry: e.path, offset: e.offset, index: e.index };
     // Only regular files need to await (their body); everything else is done
     // synchronously, without an async frame per entry.
@@ -290,6 +337,13 @@ export class FsSink implements Sink {
     }
     this.sinceCheck += len;
     this.parentDir(v.parent, where);
+    if (this.writerMode === 'worker' && this.queue === null && this.fresh) {
+      // Forced (tests, $ZONEP2V_WRITER): every file through the thread.
+      this.queue = new WriteQueue();
+      await this.queue.whenRunning();
+    }
+    if (this.useQueue()) return this.queueFile(e, v, where, len);
+    this.settle(v.key);
     let fd = this.fs.createExcl(v.key, 0o600);
     if (fd < 0) {
       this.clearLeaf(v.key, where, e.type);
@@ -297,7 +351,8 @@ export class FsSink implements Sink {
       if (fd < 0) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
     }
     const rec = new Rec(FILE, 0, 0, true);
-    this.nodes.set(v.key, rec);
+    if (this.fresh) this.nodes.delete(v.key);
+    else this.nodes.set(v.key, rec);
     let ok = false;
     try {
       let written = 0;
@@ -340,6 +395,139 @@ export class FsSink implements Sink {
     this.stats.entries++;
   }
 
+  /**
+   * Whether this file goes to the writing thread. The thread is started
+   * when needed; files are written here until it runs (no waiting for it).
+   */
+  private useQueue(): boolean {
+    if (this.queue !== null) return this.queue.running;
+    if (!this.fresh || this.writerMode === 'sync') return false;
+    if (this.writerMode === 'auto' && ++this.filesSeen <= WORKER_AFTER_FILES) return false;
+    this.queue = new WriteQueue();
+    return this.queue.running;
+  }
+
+  /** A regular file through the writing thread: checks and metadata decided here, system calls there. */
+  private async queueFile(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> {
+    const q = this.queue!;
+    if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, e.type); // a directory or link of this run
+    let m = e.mode & 0o7777;
+    if (!this.owners) m = this.unownedMode(m, e.uid, e.gid, where);
+    const t = this.timeArg(e.mtime, e.mtimeNsec, where);
+    // With no special bit and no group/other write, open() gives the final
+    // mode (umask 022) and no fchmod is needed; otherwise the file stays
+    // 0600 until its owner is set.
+    const plain = (m & 0o7022) === 0;
+    const regions = e.sparse;
+    const job: QueuedFile = {
+      seq: ++this.seq >>> 0,
+      path: this.fs.leafPath(v.key),
+      flags: (this.owners ? F.owners : 0) | (plain ? 0 : F.chmod) | (t === undefined ? 0 : F.time) | (t instanceof Date ? F.timeDate : 0) | (regions ? F.truncate : 0),
+      createMode: plain ? m : 0o600,
+      mode: m,
+      uid: e.uid,
+      gid: e.gid,
+      atime: this.now,
+      mtime: t instanceof Date ? t.getTime() : (t ?? 0),
+      size: e.size,
+      entry: e.path,
+      offset: e.offset,
+      index: e.index,
+    };
+    let begun = false;
+    let written = 0;
+    const put = (chunk: Buffer, off: number, n: number, pos: number): void => {
+      const last = written + n === len;
+      const piece = off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n);
+      if (begun) q.data(job.seq, piece, pos, last);
+      else if (pos === 0) {
+        q.begin(job, piece, last);
+        begun = true;
+      } else {
+        q.begin(job, EMPTY, false);
+        begun = true;
+        q.data(job.seq, piece, pos, last);
+      }
+      written += n;
+      this.stats.bytes += n;
+    };
+    try {
+      if (!regions) {
+        for await (const chunk of e.body()) {
+          if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
+          put(chunk, 0, chunk.length, written);
+        }
+      } else {
+        let ri = 0;
+        let used = 0;
+        for await (const chunk of e.body()) {
+          let off = 0;
+          while (off < chunk.length) {
+            while (ri < regions.length && used === regions[ri]!.length) {
+              ri++;
+              used = 0;
+            }
+            if (ri === regions.length) throw this.bodySize(written + chunk.length - off, len, where);
+            const r = regions[ri]!;
+            const n = Math.min(chunk.length - off, r.length - used);
+            put(chunk, off, n, r.offset + used);
+            off += n;
+            used += n;
+          }
+        }
+      }
+      if (written !== len) throw this.bodySize(written, len, where);
+      if (!begun) q.begin(job, EMPTY, true);
+    } catch (err) {
+      if (begun) q.abandon(job.seq);
+      throw err;
+    }
+    this.inflight.set(v.key, q.mark());
+    if (this.inflight.size > 65536) this.pruneInflight();
+    this.stats.entries++;
+  }
+
+  /** Before an operation on `key` here: a queued file of that name must be on disk first. */
+  private settle(key: string): void {
+    if (this.queue === null) return;
+    const mark = this.inflight.get(key);
+    if (mark !== undefined && this.queue.pending(mark)) this.drainQueue();
+  }
+
+  /** Wait until the writing thread has done everything queued, and take in what it reported. */
+  private drainQueue(): void {
+    if (this.queue === null) return;
+    this.queue.drain();
+    this.inflight.clear();
+    this.absorbNews();
+    // An earlier file failed there: that is the run's error, not what the
+    // caller was about to find missing.
+    if (this.pendingError) throw this.pendingError;
+  }
+
+  private pruneInflight(): void {
+    for (const [k, mark] of this.inflight) if (!this.queue!.pending(mark)) this.inflight.delete(k);
+  }
+
+  /** Warnings from the writing thread are passed on; its first error fails the run (or, lenient, skips the file). */
+  private absorbNews(): void {
+    for (const n of this.queue!.takeNews()) {
+      const where: Where = { entry: n.entry, offset: n.offset, index: n.index };
+      if (n.level === 'warning') {
+        this.warn(n.kind, n.message, where);
+        continue;
+      }
+      const err = n.kind !== '' ? new ArchiveError(n.kind, n.message, where, n.hint) : this.toArchiveError(Object.assign(new Error(n.message), { code: n.code, syscall: n.syscall }), where);
+      if (this.lenient && LENIENT_KINDS.has(err.kind)) {
+        this.warn(err.kind, `skipped: ${err.message}`, where);
+        this.skip(err.kind);
+        this.stats.entries--;
+        continue;
+      }
+      this.pendingError ??= err;
+    }
+  }
+
   private writeDir(e: Entry, v: ValidPath, where: Where): void {
     this.parentDir(v.parent, where);
     let rec = this.nodes.get(v.key);
@@ -359,6 +547,7 @@ export class FsSink implements Sink {
 
   /** mkdir 0700, reusing a real directory and replacing anything else (as tar does). */
   private makeDir(key: string, where: Where): Rec {
+    this.settle(key);
     let created = this.fs.mkdir(key, 0o700);
     if (!created) {
       const st = this.fs.lstat(key);
@@ -401,6 +590,7 @@ export class FsSink implements Sink {
       return false;
     }
     const tr = t.key === '' ? undefined : this.nodes.get(t.key);
+    if (tr === undefined && t.key !== '' && this.fresh) return this.linkInFreshRoot(t, v, shown, where);
     if (tr === undefined || !tr.created) {
       throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
     }
@@ -410,10 +600,7 @@ export class FsSink implements Sink {
         throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is no longer the file this run extracted`, where);
       }
       this.parentDir(v.parent, where);
-      if (!this.fs.link(t.key, v.key)) {
-        this.clearLeaf(v.key, where, e.type);
-        if (!this.fs.link(t.key, v.key)) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
-      }
+      this.linkFile(t.key, v.key, where);
       this.nodes.set(v.key, new Rec(FILE, st.dev, st.ino, true));
       return true;
     }
@@ -430,8 +617,41 @@ export class FsSink implements Sink {
     throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is a ${KIND_NAME[tr.kind]}`, where, 'hard links may only point at regular files');
   }
 
+  /**
+   * A hard link in a fresh root, where files have no record: its target must
+   * be a regular file on the root's file system under a directory this run
+   * made, which makes it a file of this run (D-6 with D-15).
+   */
+  private linkInFreshRoot(t: ValidPath, v: ValidPath, shown: string, where: Where): boolean {
+    const parent = t.parent === '' ? undefined : this.nodes.get(t.parent);
+    if (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created)) {
+      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+    }
+    this.settle(t.key);
+    const st = this.fs.lstat(t.key);
+    if (!st) {
+      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+    }
+    if (!st.isFile() || st.dev !== this.rootDev) {
+      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is not a regular file`, where, 'hard links may only point at regular files');
+    }
+    this.parentDir(v.parent, where);
+    this.settle(v.key);
+    if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, 'hardlink');
+    this.linkFile(t.key, v.key, where);
+    return true;
+  }
+
+  /** link(2), replacing a non-directory (or empty directory) already at `key`. */
+  private linkFile(existing: string, key: string, where: Where): void {
+    if (this.fs.link(existing, key)) return;
+    this.clearLeaf(key, where, 'hardlink');
+    if (!this.fs.link(existing, key)) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+  }
+
   private writeFifo(e: Entry, v: ValidPath, where: Where): void {
     this.parentDir(v.parent, where);
+    this.settle(v.key);
     if (this.nodes.has(v.key) || this.fs.lstat(v.key)) this.clearLeaf(v.key, where, e.type);
     this.fs.mkfifo(v.key);
     const rec = new Rec(FIFO, 0, 0, true);
@@ -451,6 +671,13 @@ export class FsSink implements Sink {
 
   async finish(): Promise<SinkStats> {
     if (this.state !== 'open') throw new Error(`FsSink: finish after ${this.state === 'finished' ? 'finish' : 'abort'}`);
+    // 0. Every queued file on disk, the writing thread ended.
+    if (this.queue !== null) {
+      await this.queue.close();
+      this.absorbNews();
+      this.inflight.clear();
+    }
+    if (this.pendingError) throw this.pendingError;
     // 1. Delayed links, in archive order (a hard link to a symlink comes
     //    after that symlink).
     for (const rec of this.delayed) {
@@ -542,6 +769,14 @@ export class FsSink implements Sink {
     const where: Where = { entry: relPath };
     const v = validatePath(relPath, where, this.limits);
     const pre = `${v.key}/`;
+    if (this.fresh) {
+      this.drainQueue();
+      const left: string[] = [];
+      const n = this.removeTree(v.key, left);
+      for (const p of left) this.warn('not-removed', `${p} could not be removed`, { entry: relPath });
+      for (const k of this.nodes.keys()) if (v.key === '' || k === v.key || k.startsWith(pre)) this.nodes.delete(k);
+      return n;
+    }
     const victims: [string, Rec, number][] = [];
     for (const [k, r] of this.nodes) {
       if (v.key === '' || k === v.key || k.startsWith(pre)) victims.push([k, r, keyDepth(k)]);
@@ -568,6 +803,24 @@ export class FsSink implements Sink {
     if (this.state === 'aborted') return [];
     this.state = 'aborted';
     const left: string[] = [];
+    if (this.queue !== null) {
+      try {
+        await this.queue.kill();
+      } catch {
+        /* a dead thread writes nothing more; remove what is there */
+      }
+      this.queue = null;
+      this.inflight.clear();
+    }
+    if (this.fresh) {
+      this.removeTree('', left);
+      this.restoreTimes('', this.rootDev, this.rootIno, this.rootTimes);
+      this.nodes.clear();
+      this.delayed.length = 0;
+      this.fs.beforeRelease = undefined;
+      this.fs.close?.();
+      return left;
+    }
     const recs: [string, Rec, number][] = [];
     for (const [k, r] of this.nodes) recs.push([k, r, keyDepth(k)]);
     recs.sort((a, b) => b[2] - a[2]);
@@ -631,6 +884,42 @@ export class FsSink implements Sink {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Remove `key` and everything below it (the root's contents for ''), never
+   * following a link, never on another file system. For fresh roots, where
+   * everything was made by this run. Returns how many paths went; the
+   * escaped absolute paths of those that stayed are pushed on `left`.
+   */
+  private removeTree(key: string, left: string[]): number {
+    const shown = () => displayPath(this.fs.abs(key).toString('latin1'));
+    let st: fs.Stats | undefined;
+    try {
+      st = this.fs.lstat(key);
+    } catch {
+      left.push(shown());
+      return 0;
+    }
+    if (!st) return 0;
+    if (st.dev !== this.rootDev) {
+      left.push(shown());
+      return 0;
+    }
+    let n = 0;
+    try {
+      if (st.isDirectory()) {
+        for (const name of this.fs.readdir(key)) n += this.removeTree(key === '' ? name.toString('latin1') : `${key}/${name.toString('latin1')}`, left);
+        if (key === '') return n;
+        this.fs.rmdir(key);
+      } else {
+        this.fs.unlink(key);
+      }
+      n++;
+    } catch {
+      left.push(shown());
+    }
+    return n;
   }
 
   /** Every component of `pkey` is a real directory on the root's file system (lstat, cached). */
@@ -698,6 +987,7 @@ export class FsSink implements Sink {
       }
       throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is a ${KIND_NAME[r.kind]}`, where);
     }
+    this.settle(k);
     if (this.fs.mkdir(k, 0o755)) {
       // Created implicitly (no entry of its own): 0755, owned by this process.
       this.nodes.set(k, new Rec(DIR, 0, 0, true));
@@ -722,6 +1012,7 @@ export class FsSink implements Sink {
    * directory is removed; a non-empty one is refused (A15, B3).
    */
   private clearLeaf(key: string, where: Where, newType: string): void {
+    this.drainQueue();
     const st = this.fs.lstat(key);
     if (st) {
       if (st.isDirectory()) {
@@ -744,6 +1035,7 @@ export class FsSink implements Sink {
 
   /** An empty O_EXCL placeholder standing for a link until finish() (D-4). */
   private placeholder(key: string, where: Where): Rec {
+    this.settle(key);
     let fd = this.fs.createExcl(key, 0);
     if (fd < 0) {
       this.clearLeaf(key, where, 'symlink');
@@ -771,10 +1063,8 @@ export class FsSink implements Sink {
         this.warn('chown-failed', `cannot set owner ${uid}:${gid} (${errCode(err) ?? 'error'})${m & 0o6000 ? '; setuid/setgid bits dropped' : ''}`, where);
         m &= ~0o6000;
       }
-    } else if (m & 0o6000 && ((m & 0o4000 && uid !== this.uid) || (m & 0o2000 && gid !== this.gid))) {
-      // Owners are not applied: a setuid/setgid bit would name the wrong owner.
-      this.warn('setid-dropped', `setuid/setgid bits dropped (owner ${uid}:${gid} not applied)`, where);
-      m &= ~0o6000;
+    } else {
+      m = this.unownedMode(m, uid, gid, where);
     }
     fs.fchmodSync(fd, m);
     const t = this.timeArg(mtime, nsec, where);
@@ -791,6 +1081,15 @@ export class FsSink implements Sink {
     if ((st.mode & 0o7777) !== m) {
       this.warn('mode-not-kept', `mode 0${m.toString(8)} did not stick (file system gave 0${(st.mode & 0o7777).toString(8)})`, where);
     }
+  }
+
+  /** Owners are not applied: a setuid/setgid bit would name the wrong owner, so it goes. */
+  private unownedMode(m: number, uid: number, gid: number, where: Where): number {
+    if (m & 0o6000 && ((m & 0o4000 && uid !== this.uid) || (m & 0o2000 && gid !== this.gid))) {
+      this.warn('setid-dropped', `setuid/setgid bits dropped (owner ${uid}:${gid} not applied)`, where);
+      return m & ~0o6000;
+    }
+    return m;
   }
 
   /**
@@ -871,6 +1170,16 @@ export class FsSink implements Sink {
     }
     if (c === 'ELOOP') return new ArchiveError('through-symlink', `refused to follow a symbolic link: ${what}`, where);
     return new ArchiveError('io-error', `cannot write: ${what}`, where);
+  }
+}
+
+/** Whether a directory has no entries (read one name at most). */
+function isEmptyDir(p: string): boolean {
+  const d = fs.opendirSync(p);
+  try {
+    return d.readSync() === null;
+  } finally {
+    d.closeSync();
   }
 }
 

@@ -45,6 +45,16 @@ export interface RootedFs {
   lchown(key: string, uid: number, gid: number): void;
   lutimes(key: string, atime: number | Date, mtime: number | Date): void;
   statfs(): fs.StatsFs;
+  /** Names in directory `key` (raw bytes). */
+  readdir(key: string): Buffer[];
+  /**
+   * The path, as latin1, that opens `key` without following a link in its
+   * last component (for the file-writing thread, which has no fd-relative
+   * calls). It stays valid until beforeRelease is next called.
+   */
+  leafPath(key: string): string;
+  /** Called before the backend closes a directory fd that a leafPath may name. */
+  beforeRelease?: () => void;
   /** Release what the backend holds (fds); the sink calls it after finish or abort. */
   close?(): void;
 }
@@ -184,6 +194,16 @@ export class PathRootedFs implements RootedFs {
   statfs(): fs.StatsFs {
     return fs.statfsSync(this.root);
   }
+
+  readdir(key: string): Buffer[] {
+    return fs.readdirSync(this.abs(key), { encoding: 'buffer' });
+  }
+
+  leafPath(key: string): string {
+    return this.prefix + key;
+  }
+
+  beforeRelease?: () => void;
 }
 
 /**
@@ -228,6 +248,7 @@ export class ProcFdRootedFs extends PathRootedFs {
 
   /** Close every fd held; later operations reopen what they need. */
   close(): void {
+    this.beforeRelease?.();
     for (const fd of this.fds.values()) fs.closeSync(fd);
     this.fds.clear();
     if (this.rootFdValue >= 0) fs.closeSync(this.rootFdValue);
@@ -236,6 +257,7 @@ export class ProcFdRootedFs extends PathRootedFs {
 
   private trim(): void {
     if (this.fds.size <= this.maxFds) return;
+    this.beforeRelease?.();
     for (const [k, fd] of this.fds) {
       fs.closeSync(fd);
       this.fds.delete(k);
@@ -289,9 +311,22 @@ export class ProcFdRootedFs extends PathRootedFs {
   private forget(key: string): void {
     const fd = this.fds.get(key);
     if (fd !== undefined) {
+      this.beforeRelease?.();
       fs.closeSync(fd);
       this.fds.delete(key);
     }
+  }
+
+  override readdir(key: string): Buffer[] {
+    this.trim();
+    return fs.readdirSync(key === '' ? this.root : this.at(key), { encoding: 'buffer' });
+  }
+
+  override leafPath(key: string): string {
+    this.trim();
+    const i = key.lastIndexOf('/');
+    const pfd = i === -1 ? this.rootFd : this.dirFd(key.slice(0, i));
+    return `/proc/self/fd/${pfd}/${i === -1 ? key : key.slice(i + 1)}`;
   }
 
   override lstat(key: string): fs.Stats | undefined {

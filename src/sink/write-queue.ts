@@ -1,0 +1,287 @@
+// The main-thread side of the file-writing worker: puts regular files on
+// the shared ring (write-ring.ts) and waits, synchronously, when the ring is
+// full or when the sink needs everything on disk (drain). Waiting blocks the
+// main thread only while the worker makes progress, so it cannot deadlock;
+// a worker that died is noticed within a poll interval.
+
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
+
+/** One file's metadata, as the worker applies it at the file's end. */
+export interface QueuedFile {
+  seq: number;
+  /** Path to open, as latin1 (byte-exact). */
+  path: string;
+  flags: number;
+  createMode: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  atime: number;
+  mtime: number;
+  size: number;
+  /** The entry, for messages: name (latin1), offset, index. */
+  entry: string;
+  offset: number;
+  index: number;
+}
+
+const RING_BYTES = 4 << 20;
+/** Largest data slice in one record: a quarter of the ring keeps both sides busy. */
+const MAX_DATA = RING_BYTES >> 2;
+const POLL_MS = 200;
+
+export class WriteQueue {
+  private readonly ctl: Int32Array;
+  private readonly ring: SharedArrayBuffer;
+  private readonly buf: Buffer;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+  private readonly size: number;
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  private produced = 0;
+  private newsSeen = 0;
+  private stopped = false;
+  private exitError: Error | undefined;
+
+  constructor(ringBytes = RING_BYTES) {
+    if (ringBytes & (ringBytes - 1)) throw new Error('WriteQueue: the ring size must be a power of two');
+    this.size = ringBytes;
+    this.ctl = new Int32Array(new SharedArrayBuffer(CTL.words * 4));
+    this.ring = new SharedArrayBuffer(ringBytes);
+    this.buf = Buffer.from(this.ring);
+    this.u32 = new Uint32Array(this.ring);
+    this.f64 = new Float64Array(this.ring);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(new URL('./write-worker.js', import.meta.url), {
+      workerData: { ctl: this.ctl.buffer, ring: this.ring, port: port2 },
+      transferList: [port2],
+      // The worker allocates almost nothing: keep its heap small (RSS).
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+      // Plain JavaScript: no loader flags of the parent (a test runner's
+      // module hooks would make the thread's start wait for this one).
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.on('error', (e) => {
+      this.exitError = e;
+    });
+    // Never keeps the process alive: the sink drains and stops it itself.
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  /** First record of a file, with the first slice of its data (possibly all of it). */
+  begin(f: QueuedFile, data: Buffer, last: boolean): void {
+    const pathLen = f.path.length;
+    const entryLen = Math.min(f.entry.length, MAX_PATH_BYTES);
+    if (pathLen > MAX_PATH_BYTES) throw new Error(`WriteQueue: path of ${pathLen} bytes`);
+    const head = align8(HEAD_BEGIN + pathLen + entryLen);
+    const n = Math.min(data.length, MAX_DATA - head);
+    const len = align8(head + n);
+    const off = this.reserve(len);
+    const u = this.u32;
+    const d = this.f64;
+    u[off >> 2] = len;
+    u[(off + 4) >> 2] = OP.begin;
+    u[(off + 8) >> 2] = f.seq;
+    u[(off + 12) >> 2] = n;
+    d[(off + 16) >> 3] = 0;
+    u[(off + 24) >> 2] = f.flags | (last && n === data.length ? F.last : 0);
+    u[(off + 28) >> 2] = f.createMode;
+    u[(off + 32) >> 2] = f.mode;
+    u[(off + 36) >> 2] = f.uid;
+    u[(off + 40) >> 2] = f.gid;
+    u[(off + 44) >> 2] = pathLen;
+    d[(off + 48) >> 3] = f.atime;
+    d[(off + 56) >> 3] = f.mtime;
+    d[(off + 64) >> 3] = f.size;
+    d[(off + 72) >> 3] = f.offset;
+    d[(off + 80) >> 3] = f.index;
+    u[(off + 88) >> 2] = entryLen;
+    this.buf.write(f.path, off + HEAD_BEGIN, pathLen, 'latin1');
+    this.buf.write(f.entry, off + HEAD_BEGIN + pathLen, entryLen, 'latin1');
+    if (n > 0) data.copy(this.buf, off + head, 0, n);
+    this.commit(len);
+    if (n < data.length) this.data(f.seq, data.subarray(n), n, last);
+  }
+
+  /** More data of the current file, at file offset `pos`. */
+  data(seq: number, data: Buffer, pos: number, last: boolean): void {
+    let at = 0;
+    do {
+      const n = Math.min(data.length - at, MAX_DATA - HEAD_DATA);
+      const len = align8(HEAD_DATA + n);
+      const off = this.reserve(len);
+      this.u32[off >> 2] = len;
+      this.u32[(off + 4) >> 2] = OP.data;
+      this.u32[(off + 8) >> 2] = seq;
+      this.u32[(off + 12) >> 2] = n;
+      this.f64[(off + 16) >> 3] = pos + at;
+      this.u32[(off + 24) >> 2] = last && at + n === data.length ? F.last : 0;
+      if (n > 0) data.copy(this.buf, off + HEAD_DATA, at, at + n);
+      this.commit(len);
+      at += n;
+    } while (at < data.length);
+  }
+
+  /** The producer gave up on the current file: the worker closes it without metadata. */
+  abandon(seq: number): void {
+    const off = this.reserve(HEAD_DATA);
+    this.u32[off >> 2] = HEAD_DATA;
+    this.u32[(off + 4) >> 2] = OP.data;
+    this.u32[(off + 8) >> 2] = seq;
+    this.u32[(off + 12) >> 2] = 0;
+    this.f64[(off + 16) >> 3] = 0;
+    this.u32[(off + 24) >> 2] = F.last | F.abandon;
+    this.commit(HEAD_DATA);
+  }
+
+  /** A mark that is pending() until the worker has done everything queued so far. */
+  mark(): number {
+    return this.produced;
+  }
+
+  /** Whether the worker has not yet reached `mark`. */
+  pending(mark: number): boolean {
+    return ((mark - Atomics.load(this.ctl, CTL.consumed)) | 0) > 0;
+  }
+
+  /**
+   * Whether the worker runs. Nothing is queued before: a thread whose start
+   * needs this thread's event loop (a parent's module hooks) must never be
+   * waited for synchronously.
+   */
+  get running(): boolean {
+    return Atomics.load(this.ctl, CTL.started) !== 0;
+  }
+
+  /** Resolves once the worker runs (polling, so this thread's event loop stays free). */
+  async whenRunning(): Promise<void> {
+    while (!this.running) {
+      if (this.exitError) throw new Error(`the file-writing thread failed: ${this.exitError.message}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** End the worker: finish what is queued (stop), or, never started, just end it. */
+  async close(): Promise<void> {
+    if (this.running) this.stop();
+    else await this.worker.terminate();
+  }
+
+  /** End the worker dropping what is queued (abort). */
+  async kill(): Promise<void> {
+    if (this.running) this.abort();
+    else await this.worker.terminate();
+  }
+
+  /** Whether the worker has posted news not yet read. */
+  hasNews(): boolean {
+    return Atomics.load(this.ctl, CTL.news) !== this.newsSeen;
+  }
+
+  /** Errors and warnings posted by the worker since the last call. */
+  takeNews(): WriterNews[] {
+    const out: WriterNews[] = [];
+    const want = Atomics.load(this.ctl, CTL.news);
+    let tries = 0;
+    while (this.newsSeen !== want) {
+      const m = receiveMessageOnPort(this.port);
+      if (m === undefined) {
+        // Posted and counted, so it is on its way: give it a moment, not forever.
+        if (++tries > 2000) throw new Error('the file-writing thread reported something that never arrived');
+        Atomics.wait(this.ctl, CTL.idle, 0, 1);
+        continue;
+      }
+      out.push(m.message as WriterNews);
+      this.newsSeen++;
+    }
+    return out;
+  }
+
+  /** Wait until the worker has done everything queued. */
+  drain(): void {
+    for (;;) {
+      const c = Atomics.load(this.ctl, CTL.consumed);
+      if (c === this.produced) return;
+      this.checkAlive();
+      this.waitConsumed(c);
+    }
+  }
+
+  /** Sleep until the worker moves past `c` (or a poll interval passes). */
+  private waitConsumed(c: number): void {
+    Atomics.store(this.ctl, CTL.producerWaits, 1);
+    if (Atomics.load(this.ctl, CTL.consumed) === c) Atomics.wait(this.ctl, CTL.consumed, c, POLL_MS);
+    Atomics.store(this.ctl, CTL.producerWaits, 0);
+  }
+
+  /** Finish what is queued, then end the worker. */
+  stop(): void {
+    if (this.stopped) return;
+    const off = this.reserve(8);
+    this.u32[off >> 2] = 8;
+    this.u32[(off + 4) >> 2] = OP.stop;
+    this.commit(8);
+    this.waitStopped();
+  }
+
+  /** Drop what is queued (the worker finishes the system call it is in) and end the worker. */
+  abort(): void {
+    if (this.stopped) return;
+    Atomics.store(this.ctl, CTL.abort, 1);
+    Atomics.notify(this.ctl, CTL.produced);
+    this.waitStopped();
+  }
+
+  private waitStopped(): void {
+    while (Atomics.load(this.ctl, CTL.stopped) === 0) {
+      this.checkAlive();
+      Atomics.wait(this.ctl, CTL.stopped, 0, POLL_MS);
+    }
+    this.stopped = true;
+  }
+
+  private checkAlive(): void {
+    if (this.exitError) throw new Error(`the file-writing thread failed: ${this.exitError.message}`);
+    if (this.stopped || Atomics.load(this.ctl, CTL.stopped) !== 0) {
+      if (Atomics.load(this.ctl, CTL.consumed) !== this.produced) throw new Error('the file-writing thread ended with work queued');
+    }
+  }
+
+  /**
+   * Offset of `len` contiguous free bytes, waiting for the worker as needed;
+   * a record never wraps (a pad record fills the end of the ring instead).
+   */
+  private reserve(len: number): number {
+    if (this.stopped) throw new Error('WriteQueue: used after stop');
+    for (;;) {
+      const off = this.produced & (this.size - 1);
+      const tail = this.size - off;
+      const need = tail < len ? tail + len : len;
+      const consumed = Atomics.load(this.ctl, CTL.consumed);
+      const used = (this.produced - consumed) | 0;
+      if (this.size - used >= need) {
+        if (tail < len) {
+          this.u32[off >> 2] = tail;
+          this.u32[(off + 4) >> 2] = OP.pad;
+          this.commit(tail);
+          return 0;
+        }
+        return off;
+      }
+      this.checkAlive();
+      this.waitConsumed(consumed);
+    }
+  }
+
+  private commit(len: number): void {
+    this.produced = (this.produced + len) | 0;
+    Atomics.store(this.ctl, CTL.produced, this.produced);
+    if (Atomics.load(this.ctl, CTL.workerWaits) !== 0) Atomics.notify(this.ctl, CTL.produced);
+  }
+}

@@ -1,0 +1,224 @@
+// The sink's file-writing thread: takes records off the shared ring (see
+// write-ring.ts) and does the system calls of regular files (open with
+// O_CREAT|O_EXCL|O_NOFOLLOW, write, fchown, fchmod, futimes, close), so
+// that parsing on the main thread and file creation overlap on two cores.
+//
+// It decides nothing about safety: the main thread validated the name,
+// made sure the parent is a real directory, and hands over the path to open
+// (anchored to the parent's fd through /proc/self/fd where available). The
+// one decision here is tar's: a leaf that is already there (an earlier
+// entry of the same name, or an empty directory) is removed first.
+
+import fs from 'node:fs';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, OP, align8, type WriterNews } from './write-ring.js';
+
+const C = fs.constants;
+const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+
+interface Init {
+  ctl: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+const { ctl: ctlSab, ring: ringSab, port } = workerData as Init;
+const ctl = new Int32Array(ctlSab);
+const buf = Buffer.from(ringSab);
+const u32 = new Uint32Array(ringSab);
+const f64 = new Float64Array(ringSab);
+const mask = ringSab.byteLength - 1;
+
+/** The file being written: its descriptor and the metadata to apply at its end. */
+let fd = -1;
+let seq = -1;
+let failed = -1;
+let flags = 0;
+let mode = 0;
+let uid = 0;
+let gid = 0;
+let atime = 0;
+let mtime = 0;
+let size = 0;
+let entry = '';
+let offset = 0;
+let index = 0;
+
+function post(n: Omit<WriterNews, 'entry' | 'offset' | 'index'>): void {
+  port.postMessage({ ...n, entry, offset, index });
+  Atomics.add(ctl, CTL.news, 1);
+}
+
+function fail(e: unknown, what?: { kind?: string; message?: string; hint?: string }): void {
+  const err = e as NodeJS.ErrnoException;
+  post({ seq, level: 'error', kind: what?.kind ?? '', message: what?.message ?? String(err?.message ?? e), hint: what?.hint, code: err?.code, syscall: err?.syscall });
+  failed = seq;
+  closeQuietly();
+}
+
+function closeQuietly(): void {
+  if (fd < 0) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* the first error is the one reported */
+  }
+  fd = -1;
+}
+
+/** Open the new file; a leaf already there is removed first (an empty directory only). */
+function create(path: Buffer, createMode: number): void {
+  try {
+    fd = fs.openSync(path, O_CREATE, createMode);
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) {
+    try {
+      fs.rmdirSync(path);
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
+        throw Object.assign(new Error('not-empty'), {
+          news: { kind: 'not-empty', message: `a file entry would replace a ${c === 'EBUSY' ? 'mount point' : 'non-empty directory'}`, hint: 'tar replaces only empty directories' },
+        });
+      }
+      throw e;
+    }
+  } else if (st) {
+    fs.unlinkSync(path);
+  }
+  try {
+    fd = fs.openSync(path, O_CREATE, createMode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: 'EEXIST: the path is still taken after removing what was there' } });
+    }
+    throw e;
+  }
+}
+
+function begin(off: number): void {
+  seq = u32[(off + 8) >> 2]!;
+  flags = u32[(off + 24) >> 2]!;
+  mode = u32[(off + 32) >> 2]!;
+  uid = u32[(off + 36) >> 2]!;
+  gid = u32[(off + 40) >> 2]!;
+  atime = f64[(off + 48) >> 3]!;
+  mtime = f64[(off + 56) >> 3]!;
+  size = f64[(off + 64) >> 3]!;
+  offset = f64[(off + 72) >> 3]!;
+  index = f64[(off + 80) >> 3]!;
+  const pathLen = u32[(off + 44) >> 2]!;
+  const entryLen = u32[(off + 88) >> 2]!;
+  // Copies: the ring's bytes are reused once this record is consumed.
+  const path = Buffer.from(buf.subarray(off + HEAD_BEGIN, off + HEAD_BEGIN + pathLen));
+  entry = buf.toString('latin1', off + HEAD_BEGIN + pathLen, off + HEAD_BEGIN + pathLen + entryLen);
+  create(path, u32[(off + 28) >> 2]!);
+  writeData(off, align8(off + HEAD_BEGIN + pathLen + entryLen), flags);
+}
+
+function writeData(off: number, at: number, recFlags: number): void {
+  let len = u32[(off + 12) >> 2]!;
+  let pos = f64[(off + 16) >> 3]!;
+  while (len > 0) {
+    const n = fs.writeSync(fd, buf, at, len, pos);
+    at += n;
+    pos += n;
+    len -= n;
+  }
+  if (recFlags & F.last) end();
+}
+
+/** The file's data is complete: size, owner, mode, times, close (owner before mode, D-8). */
+function end(): void {
+  if (flags & F.truncate) fs.ftruncateSync(fd, size);
+  let m = mode;
+  let chmod = (flags & F.chmod) !== 0;
+  if (flags & F.owners) {
+    try {
+      fs.fchownSync(fd, uid, gid);
+    } catch (e) {
+      post({ seq, level: 'warning', kind: 'chown-failed', message: `cannot set owner ${uid}:${gid} (${(e as NodeJS.ErrnoException).code ?? 'error'})${m & 0o6000 ? '; setuid/setgid bits dropped' : ''}` });
+      if (m & 0o6000) {
+        m &= ~0o6000;
+        chmod = true;
+      }
+    }
+  }
+  if (chmod) {
+    fs.fchmodSync(fd, m);
+    const got = fs.fstatSync(fd).mode & 0o7777;
+    if (got !== m) post({ seq, level: 'warning', kind: 'mode-not-kept', message: `mode 0${m.toString(8)} did not stick (file system gave 0${got.toString(8)})` });
+  }
+  if (flags & F.time) {
+    try {
+      fs.futimesSync(fd, atime, flags & F.timeDate ? new Date(mtime) : mtime);
+    } catch (e) {
+      const shown = flags & F.timeDate ? Math.floor(mtime / 1000) : Math.floor(mtime);
+      post({ seq, level: 'warning', kind: 'bad-mtime', message: `cannot set the modification time ${shown} (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+  }
+  const f = fd;
+  fd = -1;
+  fs.closeSync(f);
+}
+
+function record(off: number): number {
+  const op = u32[(off + 4) >> 2]!;
+  if (op === OP.pad) return op;
+  if (op === OP.stop) return op;
+  const s = u32[(off + 8) >> 2]!;
+  if (op === OP.begin) {
+    closeQuietly(); // a job the producer never finished (cannot happen in order; defensive)
+    seq = s;
+  } else if (s !== seq || s === failed || fd < 0) {
+    return op; // the rest of a failed job
+  }
+  const recFlags = u32[(off + 24) >> 2]!;
+  try {
+    if (op === OP.begin) begin(off);
+    else if (recFlags & F.abandon) closeQuietly();
+    else writeData(off, off + HEAD_DATA, recFlags);
+  } catch (e) {
+    fail(e, (e as { news?: { kind: string; message: string; hint?: string } }).news);
+  }
+  return op;
+}
+
+function run(): void {
+  let consumed = Atomics.load(ctl, CTL.consumed);
+  for (;;) {
+    if (Atomics.load(ctl, CTL.abort) !== 0) break;
+    let produced = Atomics.load(ctl, CTL.produced);
+    if (produced === consumed) {
+      // Say so before looking again, so a record committed in between is
+      // either seen here or followed by a wake-up (no futex call otherwise).
+      Atomics.store(ctl, CTL.workerWaits, 1);
+      produced = Atomics.load(ctl, CTL.produced);
+      if (produced === consumed && Atomics.load(ctl, CTL.abort) === 0) Atomics.wait(ctl, CTL.produced, produced);
+      Atomics.store(ctl, CTL.workerWaits, 0);
+      continue;
+    }
+    const off = consumed & mask;
+    const len = u32[off >> 2]!;
+    const op = record(off);
+    consumed = (consumed + len) | 0;
+    Atomics.store(ctl, CTL.consumed, consumed);
+    if (Atomics.load(ctl, CTL.producerWaits) !== 0) Atomics.notify(ctl, CTL.consumed);
+    if (op === OP.stop) break;
+  }
+  closeQuietly();
+}
+
+Atomics.store(ctl, CTL.started, 1);
+try {
+  run();
+} finally {
+  Atomics.store(ctl, CTL.stopped, 1);
+  Atomics.notify(ctl, CTL.consumed);
+  Atomics.notify(ctl, CTL.stopped);
+  port.close();
+}
