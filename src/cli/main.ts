@@ -3,6 +3,7 @@
 import { extractCommand, EXTRACT_USAGE } from './extract.js';
 import { listCommand } from './list.js';
 import { installCommand } from './install.js';
+import { enableYoungCollection } from '../source/young-gc.js';
 
 const USAGE = `usage: zonep2v <command> [options]
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  enableYoungCollection();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(`${USAGE}\n`);

@@ -11,7 +11,7 @@
 
 import fs from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { CTL, F, HEAD_BEGIN, HEAD_DATA, OP, align8, type WriterNews } from './write-ring.js';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 const C = fs.constants;
 const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
@@ -40,12 +40,14 @@ let gid = 0;
 let atime = 0;
 let mtime = 0;
 let size = 0;
-let entry = '';
+/** The entry's name, copied out of the ring (decoded only for a message). */
+const entryBuf = Buffer.alloc(MAX_PATH_BYTES);
+let entryLen = 0;
 let offset = 0;
 let index = 0;
 
 function post(n: Omit<WriterNews, 'entry' | 'offset' | 'index'>): void {
-  port.postMessage({ ...n, entry, offset, index });
+  port.postMessage({ ...n, entry: entryBuf.toString('latin1', 0, entryLen), offset, index });
   Atomics.add(ctl, CTL.news, 1);
 }
 
@@ -112,11 +114,11 @@ function begin(off: number): void {
   offset = f64[(off + 72) >> 3]!;
   index = f64[(off + 80) >> 3]!;
   const pathLen = u32[(off + 44) >> 2]!;
-  const entryLen = u32[(off + 88) >> 2]!;
-  // Copies: the ring's bytes are reused once this record is consumed.
-  const path = Buffer.from(buf.subarray(off + HEAD_BEGIN, off + HEAD_BEGIN + pathLen));
-  entry = buf.toString('latin1', off + HEAD_BEGIN + pathLen, off + HEAD_BEGIN + pathLen + entryLen);
-  create(path, u32[(off + 28) >> 2]!);
+  entryLen = u32[(off + 88) >> 2]!;
+  // The name outlives this record (messages at the file's end); the path
+  // does not: the ring's bytes stay put until the record is consumed.
+  buf.copy(entryBuf, 0, off + HEAD_BEGIN + pathLen, off + HEAD_BEGIN + pathLen + entryLen);
+  create(buf.subarray(off + HEAD_BEGIN, off + HEAD_BEGIN + pathLen), u32[(off + 28) >> 2]!);
   writeData(off, align8(off + HEAD_BEGIN + pathLen + entryLen), flags);
 }
 

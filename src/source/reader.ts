@@ -2,15 +2,21 @@
 // (read a header, take the body, skip the padding) and backpressure is natural,
 // because nothing is read from the source until a parser asks for it.
 
+import { collectYoung } from './young-gc.js';
 import { TruncatedError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** Input between two young collections. */
+const COLLECT_EVERY = 4 * 1024 * 1024;
 
 export class ByteReader {
   private readonly it: AsyncIterator<Buffer>;
   private buf: Buffer = EMPTY;
   private pos = 0;
   private ended = false;
+  /** Bytes taken in since the last young collection (young-gc.ts). */
+  private sinceCollect = 0;
   /** Bytes consumed so far: the offset of the next byte read. */
   position = 0;
 
@@ -42,6 +48,11 @@ export class ByteReader {
         return false;
       }
       if (r.value.length === 0) continue;
+      this.sinceCollect += r.value.length;
+      if (this.sinceCollect >= COLLECT_EVERY) {
+        this.sinceCollect = 0;
+        collectYoung();
+      }
       if (this.pos >= this.buf.length) {
         this.buf = r.value;
       } else {
