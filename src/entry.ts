@@ -57,7 +57,17 @@ export interface Entry {
    * once, before asking the producer for the next entry; a body not read is
    * skipped by the producer.
    */
-  body(): AsyncIterable<Buffer>;
+  body(): Body;
+}
+
+/**
+ * An entry's body. A producer whose bytes are already in memory may also
+ * offer takeNow(): the whole body at once, synchronously (consumed as by
+ * iteration), or undefined when it is not all there yet. It lets the sink
+ * skip an async iteration per small file.
+ */
+export interface Body extends AsyncIterable<Buffer> {
+  takeNow?(): Buffer | undefined;
 }
 
 const EMPTY: AsyncIterable<Buffer> = { async *[Symbol.asyncIterator]() {} };
@@ -68,11 +78,12 @@ export function emptyBody(): AsyncIterable<Buffer> {
 }
 
 /** A body served from one buffer already in memory (rewritten files). */
-export function bufferBody(buf: Buffer): () => AsyncIterable<Buffer> {
+export function bufferBody(buf: Buffer): () => Body {
   return () => ({
     async *[Symbol.asyncIterator]() {
       if (buf.length > 0) yield buf;
     },
+    takeNow: () => buf,
   });
 }
 

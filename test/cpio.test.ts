@@ -23,6 +23,8 @@ import { snapshot, diffTrees, tmpdir, type Tree, type Node } from './lib/tree.js
 interface Got {
   e: Entry;
   data?: Buffer;
+  /** The body came from takeNow(). */
+  now?: boolean;
 }
 
 async function* chunked(buf: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -35,6 +37,8 @@ interface ParseOpts {
   /** Read bodies (default true). */
   read?: boolean;
   chunk?: number;
+  /** Ask for the whole body synchronously first (body().takeNow), as the sink does. */
+  takeNow?: boolean;
 }
 
 async function parse(input: Buffer | AsyncIterable<Buffer>, o: ParseOpts = {}): Promise<{ got: Got[]; warnings: Warning[]; info: ArchiveInfo }> {
@@ -46,9 +50,16 @@ async function parse(input: Buffer | AsyncIterable<Buffer>, o: ParseOpts = {}): 
   for await (const e of parseCpio(r, ctx)) {
     const g: Got = { e };
     if (o.read !== false && e.type === 'file') {
-      const parts: Buffer[] = [];
-      for await (const c of e.body()) parts.push(Buffer.from(c));
-      g.data = Buffer.concat(parts);
+      const body = e.body();
+      const whole = o.takeNow ? body.takeNow?.() : undefined;
+      if (whole !== undefined) {
+        g.data = Buffer.from(whole);
+        g.now = true;
+      } else {
+        const parts: Buffer[] = [];
+        for await (const c of body) parts.push(Buffer.from(c));
+        g.data = Buffer.concat(parts);
+      }
     }
     got.push(g);
   }
@@ -416,7 +427,18 @@ t.test('crc checksum', async (t) => {
   let want = 0;
   for (const b of big) want += b;
   for (const off of [0, 1, 2, 3]) t.equal(byteSum(big.subarray(off)), want - [0, big[0]!, big[0]! + big[1]!, big[0]! + big[1]! + big[2]!][off]!, `byteSum at offset ${off}`);
+  // The synchronous whole-body path (the sink's, for buffered bodies) checks the sum too.
+  const viaNow = await parse(good, { takeNow: true });
+  t.ok(viaNow.got[0]!.now, 'takeNow served the buffered body');
+  t.equal(viaNow.got[0]!.data!.toString(), 'checksummed data');
+  const e2 = await parseError(bad, { takeNow: true });
+  t.ok(e2 instanceof ArchiveError && e2.kind === 'checksum' && e2.entry === 'a', 'takeNow: a mismatch is an ArchiveError naming the entry');
+  const lenNow = await parse(bad, { lenient: true, takeNow: true });
+  t.same(lenNow.warnings.map((w) => [w.kind, w.entry]), [['checksum', 'a']], 'takeNow, lenient: one warning');
   const bigA = Buffer.concat([newc({ name: 'big', mode: REG, data: big }, true), newc(TR, true)]);
+  const split = await parse(bigA, { chunk: 4099, takeNow: true });
+  t.notOk(split.got[0]!.now, 'a body not all buffered is not taken at once');
+  t.equal(sha(split.got[0]!.data!), sha(big), '...and iterates whole');
   t.equal(sha((await parse(bigA, { chunk: 4099 })).got[0]!.data!), sha(big));
 });
 

@@ -33,6 +33,8 @@ interface Got {
   body: Buffer;
   /** The whole file rebuilt from sparse regions (or the body). */
   content: Buffer;
+  /** The body came from takeNow(). */
+  now?: boolean;
 }
 
 interface Result {
@@ -54,7 +56,7 @@ function rebuild(e: Entry, body: Buffer): Buffer {
 }
 
 /** Parse a whole archive (buffer or file), reading every body, bounded by a timeout. */
-async function parse(src: Buffer | string, opts: { lenient?: boolean; chunk?: number; readBodies?: boolean } = {}): Promise<Result> {
+async function parse(src: Buffer | string, opts: { lenient?: boolean; chunk?: number; readBodies?: boolean; takeNow?: boolean } = {}): Promise<Result> {
   const warnings: Warning[] = [];
   const ctx = makeContext({ lenient: opts.lenient ?? false, warn: (w) => warnings.push(w) });
   const chunk = opts.chunk ?? 65536;
@@ -71,9 +73,17 @@ async function parse(src: Buffer | string, opts: { lenient?: boolean; chunk?: nu
   const run = async () => {
     for await (const e of parseTar(r, ctx)) {
       const parts: Buffer[] = [];
-      if (opts.readBodies !== false) for await (const c of e.body()) parts.push(Buffer.from(c));
+      let now = false;
+      if (opts.readBodies !== false) {
+        const b = e.body();
+        const whole = opts.takeNow ? b.takeNow?.() : undefined;
+        if (whole !== undefined) {
+          parts.push(Buffer.from(whole));
+          now = true;
+        } else for await (const c of b) parts.push(Buffer.from(c));
+      }
       const body = Buffer.concat(parts);
-      entries.push({ e, body, content: e.type === 'file' && opts.readBodies !== false ? rebuild(e, body) : body });
+      entries.push({ e, body, now, content: e.type === 'file' && opts.readBodies !== false ? rebuild(e, body) : body });
     }
   };
   try {
@@ -429,6 +439,12 @@ t.test('a body not read is skipped; offsets and indexes', async (t) => {
   ]);
   const read = await parse(a, { chunk: 7 });
   t.same(read.entries.map((g) => g.body.toString()), ['A'.repeat(700), 'B'.repeat(10), 'CCC']);
+  // The sink's synchronous path: whole bodies when buffered, iteration otherwise.
+  const now = await parse(a, { takeNow: true });
+  t.same(now.entries.map((g) => [g.body.toString(), g.now]), [['A'.repeat(700), true], ['B'.repeat(10), true], ['CCC', true]]);
+  const small = await parse(a, { takeNow: true, chunk: 7 });
+  t.same(small.entries.map((g) => g.body.toString()), ['A'.repeat(700), 'B'.repeat(10), 'CCC'], 'bodies split across chunks still arrive whole');
+  t.equal(small.entries[0]!.now, false, 'a body not all buffered is iterated');
 });
 
 // ---- hand-made records: Solaris, GNU, and what the specs say about bad input ------

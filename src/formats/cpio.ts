@@ -33,7 +33,7 @@
 //   "xattr-skipped" warning (the file was already yielded); sparse files
 //   (0200000) become Entry.sparse regions.
 
-import { type Entry, type EntryType, emptyBody } from '../entry.js';
+import { type Body, type Entry, type EntryType, emptyBody } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
@@ -107,11 +107,22 @@ class MemberBody {
     this.sum = initialSum;
   }
 
-  body = (): AsyncIterable<Buffer> => {
+  body = (): Body => {
     if (this.started) throw new Error('entry body read twice');
     this.started = true;
-    return { [Symbol.asyncIterator]: () => this.iterate() };
+    return { [Symbol.asyncIterator]: () => this.iterate(), takeNow: () => this.takeNow() };
   };
+
+  /** The whole body when the reader holds it already (before any iteration). */
+  private takeNow(): Buffer | undefined {
+    if (this.left !== this.n) return undefined;
+    const c = this.r.takeBuffered(this.left);
+    if (c === undefined) return undefined;
+    this.left = 0;
+    if (this.verify) this.sum += byteSum(c);
+    this.verifySum();
+    return c;
+  }
 
   private async *iterate(): AsyncGenerator<Buffer> {
     while (this.left > 0) {

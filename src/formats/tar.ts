@@ -8,7 +8,7 @@
 // header), strict mode refuses the archive rather than pick one (security
 // E6); lenient mode follows bsdtar, which is the conformance oracle.
 
-import type { Entry, EntryType, SparseRegion } from '../entry.js';
+import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody } from '../entry.js';
 import { ArchiveError, TruncatedError } from '../errors.js';
 import type { Where } from '../errors.js';
@@ -162,10 +162,21 @@ class DataStream {
     return this.left + pad(this.n);
   }
 
-  open(): AsyncIterable<Buffer> {
+  open(): Body {
     if (this.started) throw new Error('entry body read twice');
     this.started = true;
-    return this.holes ? this.sparse(this.holes) : this.plain();
+    if (this.holes) return this.sparse(this.holes);
+    const it = this.plain();
+    return {
+      [Symbol.asyncIterator]: () => it,
+      // The whole body when the reader holds it already (before any iteration).
+      takeNow: () => {
+        if (this.left !== this.n) return undefined;
+        const c = this.r.takeBuffered(this.left);
+        if (c !== undefined) this.left = 0;
+        return c;
+      },
+    };
   }
 
   private async *plain(): AsyncGenerator<Buffer> {

@@ -43,7 +43,7 @@
 // memory flat however many files the image has.
 
 import fs from 'node:fs';
-import { bodyLength, displayPath, type Entry } from '../entry.js';
+import { bodyLength, displayPath, type Body, type Entry, type SparseRegion } from '../entry.js';
 import { ArchiveError, type Where } from '../errors.js';
 import type { Warning } from '../formats/types.js';
 import type { Sink, SinkStats } from './types.js';
@@ -321,7 +321,8 @@ export class FsSink implements Sink {
     return undefined;
   }
 
-  private async writeFile(e: Entry, v: ValidPath, where: Where): Promise<void> {
+  /** Checks, then the file goes to the writing thread or is written here; a promise only while its body is read. */
+  private writeFile(e: Entry, v: ValidPath, where: Where): Promise<void> | undefined {
     const len = bodyLength(e);
     if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isSafeInteger(len) || len < 0) {
       throw new ArchiveError('bad-size', `size ${e.size} is not a valid file size`, where);
@@ -340,9 +341,15 @@ export class FsSink implements Sink {
     if (this.writerMode === 'worker' && this.queue === null && this.fresh) {
       // Forced (tests, $ZONEP2V_WRITER): every file through the thread.
       this.queue = new WriteQueue();
-      await this.queue.whenRunning();
+      return this.queue.whenRunning().then(() => this.queueFile(e, v, where, len));
     }
     if (this.useQueue()) return this.queueFile(e, v, where, len);
+    return this.writeFileHere(e, v, where, len);
+  }
+
+  /** A regular file written on this thread. */
+  private async writeFileHere(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> {
+    const regions = e.sparse;
     this.settle(v.key);
     let fd = this.fs.createExcl(v.key, 0o600);
     if (fd < 0) {
@@ -408,7 +415,7 @@ export class FsSink implements Sink {
   }
 
   /** A regular file through the writing thread: checks and metadata decided here, system calls there. */
-  private async queueFile(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> {
+  private queueFile(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> | undefined {
     const q = this.queue!;
     if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, e.type); // a directory or link of this run
     let m = e.mode & 0o7777;
@@ -434,6 +441,22 @@ export class FsSink implements Sink {
       offset: e.offset,
       index: e.index,
     };
+    const body = e.body();
+    // Most small files are already in the reader's buffer: no async step.
+    const whole = regions ? undefined : body.takeNow?.();
+    if (whole !== undefined) {
+      if (whole.length !== len) throw this.bodySize(whole.length, len, where);
+      q.begin(job, whole, true);
+      this.stats.bytes += len;
+      this.queued(v.key);
+      return undefined;
+    }
+    return this.queueStream(body, job, where, len, v.key, regions);
+  }
+
+  /** The rest of queueFile for a body that arrives in chunks (or a sparse one). */
+  private async queueStream(body: Body, job: QueuedFile, where: Where, len: number, key: string, regions: SparseRegion[] | undefined): Promise<void> {
+    const q = this.queue!;
     let begun = false;
     let written = 0;
     const put = (chunk: Buffer, off: number, n: number, pos: number): void => {
@@ -453,14 +476,14 @@ export class FsSink implements Sink {
     };
     try {
       if (!regions) {
-        for await (const chunk of e.body()) {
+        for await (const chunk of body) {
           if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
           put(chunk, 0, chunk.length, written);
         }
       } else {
         let ri = 0;
         let used = 0;
-        for await (const chunk of e.body()) {
+        for await (const chunk of body) {
           let off = 0;
           while (off < chunk.length) {
             while (ri < regions.length && used === regions[ri]!.length) {
@@ -482,7 +505,12 @@ export class FsSink implements Sink {
       if (begun) q.abandon(job.seq);
       throw err;
     }
-    this.inflight.set(v.key, q.mark());
+    this.queued(key);
+  }
+
+  /** A file is on the ring: remember its name until the thread is past it (settle). */
+  private queued(key: string): void {
+    this.inflight.set(key, this.queue!.mark());
     if (this.inflight.size > 65536) this.pruneInflight();
     this.stats.entries++;
   }

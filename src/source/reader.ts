@@ -97,6 +97,15 @@ export class ByteReader {
     return out;
   }
 
+  /** Exactly `n` bytes if they are all buffered now (zero-copy, consumed), else undefined. */
+  takeBuffered(n: number): Buffer | undefined {
+    if (this.buffered < n) return undefined;
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.position += n;
+    return out;
+  }
+
   /** Exactly `n` bytes as zero-copy slices. */
   async *take(n: number, what = 'file data'): AsyncGenerator<Buffer> {
     let left = n;
