@@ -20,7 +20,7 @@ import type { BenchOptions } from './run.js';
 import { rssMethod } from './measure.js';
 import { machine, memAvailable } from './sysinfo.js';
 import { machineText } from './report.js';
-import { BIN, DIST_BENCH, humanBytes, log, REPO, rmrf } from './util.js';
+import { BIN, BIN_NODE_FLAGS, DIST_BENCH, humanBytes, log, REPO, rmrf } from './util.js';
 
 export interface MemoryRow {
   size: number;
@@ -54,7 +54,7 @@ function runOne(size: number, dir: string): Promise<MemoryRow & { target: string
     const gen = spawn(process.execPath, [path.join(DIST_BENCH, 'gen-cpio.js'), String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const rssFile = path.join(dir, '..', `rss-${process.pid}-${size}`);
     const useTime = rssMethod() === 'gnu-time';
-    const zargs = [BIN, 'extract', '-a', '-', '-C', dir];
+    const zargs = [...BIN_NODE_FLAGS, BIN, 'extract', '-a', '-', '-C', dir];
     const t0 = process.hrtime.bigint();
     const z = useTime
       ? spawn(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...zargs], { stdio: [gen.stdout, 'ignore', 'pipe'] })

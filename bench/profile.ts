@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { BIN, REPO, rmrf, which } from './util.js';
+import { BIN, BIN_NODE_FLAGS, REPO, rmrf, which } from './util.js';
 
 interface CallFrame {
   functionName: string;
@@ -125,7 +125,7 @@ function main(): number {
   rmrf(dest);
   fs.mkdirSync(dest, { recursive: true });
   const t0 = Date.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%e s wall, %U s user, %S s sys, %M KiB peak', process.execPath, '--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-interval=200', BIN, 'extract', '-a', archive, '-C', dest], { encoding: 'utf8', env });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e s wall, %U s user, %S s sys, %M KiB peak', process.execPath, '--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-interval=200', ...BIN_NODE_FLAGS, BIN, 'extract', '-a', archive, '-C', dest], { encoding: 'utf8', env });
   const wall = (Date.now() - t0) / 1000;
   rmrf(dest);
   if (r.status !== 0) {
@@ -147,7 +147,7 @@ function main(): number {
     else {
       fs.mkdirSync(dest, { recursive: true });
       const sf = path.join(out, 'strace.txt');
-      const st = spawnSync('strace', ['-f', '-c', '-o', sf, process.execPath, BIN, 'extract', '-a', archive, '-C', dest], { encoding: 'utf8', env });
+      const st = spawnSync('strace', ['-f', '-c', '-o', sf, process.execPath, ...BIN_NODE_FLAGS, BIN, 'extract', '-a', archive, '-C', dest], { encoding: 'utf8', env });
       rmrf(dest);
       lines.push('', `system calls, all threads (strace -f -c; exit ${st.status}):`);
       const text = fs.existsSync(sf) ? fs.readFileSync(sf, 'utf8').trim().split('\n') : [];

@@ -10,6 +10,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI launcher, as users run it. */
 export const BIN = path.join(REPO, 'bin', 'zonep2v.js');
+
+/** The node flags of bin/zonep2v.js's shebang: runs through process.execPath get them too. */
+export const BIN_NODE_FLAGS: string[] = (() => {
+  const first = fs.readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /\bnode\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+})();
 /** The compiled bench directory (for child scripts). */
 export const DIST_BENCH = path.dirname(fileURLToPath(import.meta.url));
 

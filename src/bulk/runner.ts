@@ -68,7 +68,9 @@ export function startInstall(z: PlanZone, view: ZoneView, opts: RunOptions): Run
   // Its own process group (detached): a signal reaches the install and its
   // source command (ssh ...) together, and a terminal's Ctrl-C reaches only
   // bulk, which forwards it once.
-  const child = spawn(process.execPath, [opts.bin, ...argv], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The heap-size flag the launcher's shebang gave this process (bin/zonep2v.js).
+  const v8Flags = process.execArgv.filter((a) => a.startsWith('--max-semi-space-size'));
+  const child = spawn(process.execPath, [...v8Flags, opts.bin, ...argv], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;

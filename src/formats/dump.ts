@@ -848,6 +848,14 @@ class DumpParser {
             }
             await endMeta();
           },
+          // A small file read ahead whole (no holes): all of it at once.
+          takeNow: () => {
+            if (!complete || holes || k !== 0) return undefined;
+            const parts: Buffer[] = [];
+            for (const ev of ahead) if (typeof ev !== 'number') parts.push(ev);
+            k = ahead.length;
+            return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+          },
         };
       },
     };
