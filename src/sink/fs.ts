@@ -362,37 +362,9 @@ export class FsSink implements Sink {
     else this.nodes.set(v.key, rec);
     let ok = false;
     try {
-      let written = 0;
-      if (!regions) {
-        for await (const chunk of e.body()) {
-          if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
-          writeAll(fd, chunk, 0, chunk.length, written);
-          written += chunk.length;
-          this.stats.bytes += chunk.length;
-        }
-      } else {
-        let ri = 0;
-        let used = 0;
-        for await (const chunk of e.body()) {
-          let off = 0;
-          while (off < chunk.length) {
-            while (ri < regions.length && used === regions[ri]!.length) {
-              ri++;
-              used = 0;
-            }
-            if (ri === regions.length) throw this.bodySize(written + chunk.length - off, len, where);
-            const r = regions[ri]!;
-            const n = Math.min(chunk.length - off, r.length - used);
-            writeAll(fd, chunk, off, n, r.offset + used);
-            off += n;
-            used += n;
-            written += n;
-            this.stats.bytes += n;
-          }
-        }
-        // Holes stay holes: the apparent size comes from ftruncate.
-        fs.ftruncateSync(fd, e.size);
-      }
+      const written = await this.eachPiece(e.body(), regions, len, where, (chunk, off, n, pos) => writeAll(fd, chunk, off, n, pos));
+      // Holes stay holes: the apparent size comes from ftruncate.
+      if (regions) fs.ftruncateSync(fd, e.size);
       if (written !== len) throw this.bodySize(written, len, where);
       this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
       ok = true;
@@ -458,47 +430,20 @@ export class FsSink implements Sink {
   private async queueStream(body: Body, job: QueuedFile, where: Where, len: number, key: string, regions: SparseRegion[] | undefined): Promise<void> {
     const q = this.queue!;
     let begun = false;
-    let written = 0;
-    const put = (chunk: Buffer, off: number, n: number, pos: number): void => {
-      const last = written + n === len;
-      const piece = off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n);
-      if (begun) q.data(job.seq, piece, pos, last);
-      else if (pos === 0) {
-        q.begin(job, piece, last);
-        begun = true;
-      } else {
-        q.begin(job, EMPTY, false);
-        begun = true;
-        q.data(job.seq, piece, pos, last);
-      }
-      written += n;
-      this.stats.bytes += n;
-    };
     try {
-      if (!regions) {
-        for await (const chunk of body) {
-          if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
-          put(chunk, 0, chunk.length, written);
+      const written = await this.eachPiece(body, regions, len, where, (chunk, off, n, pos, before) => {
+        const last = before + n === len;
+        const piece = off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n);
+        if (begun) q.data(job.seq, piece, pos, last);
+        else if (pos === 0) {
+          q.begin(job, piece, last);
+          begun = true;
+        } else {
+          q.begin(job, EMPTY, false);
+          begun = true;
+          q.data(job.seq, piece, pos, last);
         }
-      } else {
-        let ri = 0;
-        let used = 0;
-        for await (const chunk of body) {
-          let off = 0;
-          while (off < chunk.length) {
-            while (ri < regions.length && used === regions[ri]!.length) {
-              ri++;
-              used = 0;
-            }
-            if (ri === regions.length) throw this.bodySize(written + chunk.length - off, len, where);
-            const r = regions[ri]!;
-            const n = Math.min(chunk.length - off, r.length - used);
-            put(chunk, off, n, r.offset + used);
-            off += n;
-            used += n;
-          }
-        }
-      }
+      });
       if (written !== len) throw this.bodySize(written, len, where);
       if (!begun) q.begin(job, EMPTY, true);
     } catch (err) {
@@ -506,6 +451,45 @@ export class FsSink implements Sink {
       throw err;
     }
     this.queued(key);
+  }
+
+  /**
+   * Walk a body as pieces placed in the file: `put(chunk, off, n, pos,
+   * before)` writes chunk[off, off+n) at file offset `pos` (after `before`
+   * body bytes). Sparse bodies are spread over their regions. A body longer
+   * than `len` (or its regions) is an error; returns the bytes seen.
+   */
+  private async eachPiece(body: Body, regions: SparseRegion[] | undefined, len: number, where: Where, put: (chunk: Buffer, off: number, n: number, pos: number, before: number) => void): Promise<number> {
+    let written = 0;
+    if (!regions) {
+      for await (const chunk of body) {
+        if (written + chunk.length > len) throw this.bodySize(written + chunk.length, len, where);
+        put(chunk, 0, chunk.length, written, written);
+        written += chunk.length;
+        this.stats.bytes += chunk.length;
+      }
+      return written;
+    }
+    let ri = 0;
+    let used = 0;
+    for await (const chunk of body) {
+      let off = 0;
+      while (off < chunk.length) {
+        while (ri < regions.length && used === regions[ri]!.length) {
+          ri++;
+          used = 0;
+        }
+        if (ri === regions.length) throw this.bodySize(written + chunk.length - off, len, where);
+        const r = regions[ri]!;
+        const n = Math.min(chunk.length - off, r.length - used);
+        put(chunk, off, n, r.offset + used, written);
+        off += n;
+        used += n;
+        written += n;
+        this.stats.bytes += n;
+      }
+    }
+    return written;
   }
 
   /** A file is on the ring: remember its name until the thread is past it (settle). */
