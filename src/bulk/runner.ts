@@ -68,8 +68,8 @@ export function startInstall(z: PlanZone, view: ZoneView, opts: RunOptions): Run
   // Its own process group (detached): a signal reaches the install and its
   // source command (ssh ...) together, and a terminal's Ctrl-C reaches only
   // bulk, which forwards it once.
-  // The heap-size flag the launcher's shebang gave this process (bin/zonep2v.js).
-  const v8Flags = process.execArgv.filter((a) => a.startsWith('--max-semi-space-size'));
+  // The V8 flags the launcher's shebang gave this process (bin/zonep2v.js).
+  const v8Flags = process.execArgv.filter((a) => /^--(max-semi-space-size|single-threaded)\b/.test(a));
   const child = spawn(process.execPath, [...v8Flags, opts.bin, ...argv], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => {

@@ -98,6 +98,8 @@ export interface FsSinkOptions {
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
 const WORKER_AFTER_FILES = 48;
 const EMPTY = Buffer.alloc(0);
+/** Queued names kept before the first prune (see pruneInflight). */
+const INFLIGHT_MIN = 1024;
 
 /** Rejections that --lenient may turn into skip + warning; never the escape classes. */
 export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'not-empty', 'bad-owner', 'trailing-slash']);
@@ -188,6 +190,7 @@ export class FsSink implements Sink {
   private seq = 0;
   /** Keys of queued files, with the queue's mark after them (see settle). */
   private readonly inflight = new Map<string, number>();
+  private inflightLimit = INFLIGHT_MIN;
   /** The first error the writing thread reported, failing the run. */
   private pendingError: ArchiveError | undefined;
 
@@ -495,7 +498,7 @@ export class FsSink implements Sink {
   /** A file is on the ring: remember its name until the thread is past it (settle). */
   private queued(key: string): void {
     this.inflight.set(key, this.queue!.mark());
-    if (this.inflight.size > 65536) this.pruneInflight();
+    if (this.inflight.size > this.inflightLimit) this.pruneInflight();
     this.stats.entries++;
   }
 
@@ -517,8 +520,14 @@ export class FsSink implements Sink {
     if (this.pendingError) throw this.pendingError;
   }
 
+  /**
+   * Forget the names the thread is done with. Run when the map doubles past
+   * what was left last time (amortised O(1) per file): without it, a run with
+   * no drain kept every file's name, ~100 bytes each (+4 MiB at 8 GiB).
+   */
   private pruneInflight(): void {
     for (const [k, mark] of this.inflight) if (!this.queue!.pending(mark)) this.inflight.delete(k);
+    this.inflightLimit = Math.max(INFLIGHT_MIN, 2 * this.inflight.size);
   }
 
   /** Warnings from the writing thread are passed on; its first error fails the run (or, lenient, skips the file). */
