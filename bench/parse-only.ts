@@ -9,11 +9,11 @@
 // the parser saw), entries, body bytes, milliseconds, MB/s of decoded bytes,
 // the format found and the peak RSS (process.resourceUsage().maxRSS, KiB).
 
-import fs from 'node:fs';
 import { openArchive } from '../src/formats/index.js';
 import { decodeStream } from '../src/decode/index.js';
 import type { ArchiveInfo } from '../src/formats/types.js';
 import { enableYoungCollection } from '../src/source/young-gc.js';
+import { openFile } from '../src/source/input.js';
 
 const [mode, file] = process.argv.slice(2);
 if ((mode !== 'parse' && mode !== 'decode') || !file) {
@@ -22,8 +22,9 @@ if ((mode !== 'parse' && mode !== 'decode') || !file) {
 }
 
 let inBytes = 0;
+/** The file read as the CLI reads it (src/source/input.ts), counted. */
 async function* source(): AsyncGenerator<Buffer> {
-  for await (const c of fs.createReadStream(file!, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const c of openFile(file!).data) {
     inBytes += c.length;
     yield c;
   }

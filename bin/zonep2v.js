@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded
+#!/usr/bin/env -S node --max-semi-space-size=1
 // Thin launcher: the CLI is compiled from src/cli to dist/src/cli.
 import v8 from 'node:v8';
 
@@ -6,9 +6,9 @@ import v8 from 'node:v8';
 // - a small young generation: left to grow, it alone raised peak RSS from 75
 //   to 116 MiB over a long stream (8 GiB) while the live heap stayed near
 //   10 MiB, and to 155 MiB on the bench's ufsdump; same speed at 1 MiB;
-// - --single-threaded: no V8 helper threads (GC, compiler), whose malloc
-//   arenas kept growing: 5-10 MiB less peak RSS from 1 GiB streams up (2 GiB:
-//   78 vs 84 MiB), same stream speed, about 2% slower on the bench's cpio.
+// - not --single-threaded: it saves 5-10 MiB on long streams (the compiler
+//   thread's malloc arena), but compiling on this thread made parsing 50%
+//   slower (cpio parse-only 0.29 -> 0.43 s).
 // The shebang's flags are the ones that hold (V8 reads them when it starts;
 // the bench and bulk run node with them too); started as `node
 // bin/zonep2v.js`, the runtime flag below at least stops the growth factor.
