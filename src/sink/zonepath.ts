@@ -71,10 +71,17 @@ export function prepareZonepath(zonepath: string): string {
   let cur = '/';
   for (const comp of abs.split('/').filter(Boolean)) {
     cur = path.join(cur, comp);
-    const st = fs.lstatSync(cur, { throwIfNoEntry: false });
+    let st = fs.lstatSync(cur, { throwIfNoEntry: false });
     if (!st) {
-      fs.mkdirSync(cur, { mode: 0o700 });
-      continue;
+      try {
+        fs.mkdirSync(cur, { mode: 0o700 });
+        continue;
+      } catch (e) {
+        // Made in between by a concurrent install (bulk --jobs, zones under
+        // one new parent): checked below like any directory already there.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        st = fs.lstatSync(cur);
+      }
     }
     if (st.isSymbolicLink()) throw new ArchiveError('zonepath', `${cur} is a symbolic link`, {}, 'give the zonepath as a real path with no symbolic link in it');
     if (!st.isDirectory()) throw new ArchiveError('zonepath', `${cur} is not a directory`, {}, 'choose another zonepath');
