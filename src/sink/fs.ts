@@ -51,6 +51,7 @@ import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type P
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
 import { WriteQueue, type QueuedFile } from './write-queue.js';
 import { F } from './write-ring.js';
+import { STILL_TAKEN, chownFailed, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 
 export interface SinkCaps {
   /** Most body bytes this run may write (default: no cap). */
@@ -358,7 +359,7 @@ export class FsSink implements Sink {
     if (fd < 0) {
       this.clearLeaf(v.key, where, e.type);
       fd = this.fs.createExcl(v.key, 0o600);
-      if (fd < 0) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where);
     }
     const rec = new Rec(FILE, 0, 0, true);
     if (this.fresh) this.nodes.delete(v.key);
@@ -581,7 +582,7 @@ export class FsSink implements Sink {
       // A symlink (B11), file or anything else: the link itself goes.
       this.clearLeaf(key, where, 'dir');
       created = this.fs.mkdir(key, 0o700);
-      if (!created) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+      if (!created) throw new ArchiveError('io-error', STILL_TAKEN, where);
     }
     const st = this.fs.lstat(key);
     if (!st || !st.isDirectory()) throw new ArchiveError('io-error', 'the directory just created is not there', where);
@@ -613,7 +614,7 @@ export class FsSink implements Sink {
     const tr = t.key === '' ? undefined : this.nodes.get(t.key);
     if (tr === undefined && t.key !== '' && this.fresh) return this.linkInFreshRoot(t, v, shown, where);
     if (tr === undefined || !tr.created) {
-      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+      throw notExtracted(shown, where);
     }
     if (tr.kind === FILE) {
       const st = this.fs.lstat(t.key);
@@ -646,12 +647,12 @@ export class FsSink implements Sink {
   private linkInFreshRoot(t: ValidPath, v: ValidPath, shown: string, where: Where): boolean {
     const parent = t.parent === '' ? undefined : this.nodes.get(t.parent);
     if (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created)) {
-      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+      throw notExtracted(shown, where);
     }
     this.settle(t.key);
     const st = this.fs.lstat(t.key);
     if (!st) {
-      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+      throw notExtracted(shown, where);
     }
     if (!st.isFile() || st.dev !== this.rootDev) {
       throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is not a regular file`, where, 'hard links may only point at regular files');
@@ -667,7 +668,7 @@ export class FsSink implements Sink {
   private linkFile(existing: string, key: string, where: Where): void {
     if (this.fs.link(existing, key)) return;
     this.clearLeaf(key, where, 'hardlink');
-    if (!this.fs.link(existing, key)) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+    if (!this.fs.link(existing, key)) throw new ArchiveError('io-error', STILL_TAKEN, where);
   }
 
   private writeFifo(e: Entry, v: ValidPath, where: Where): void {
@@ -1043,7 +1044,8 @@ export class FsSink implements Sink {
         } catch (err) {
           const c = errCode(err);
           if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
-            throw new ArchiveError('not-empty', `a ${newType} entry would replace a ${c === 'EBUSY' ? 'mount point' : 'non-empty directory'}`, where, 'tar replaces only empty directories');
+            const r = replaceRefused(newType, c);
+            throw new ArchiveError('not-empty', r.message, where, r.hint);
           }
           throw err;
         }
@@ -1061,7 +1063,7 @@ export class FsSink implements Sink {
     if (fd < 0) {
       this.clearLeaf(key, where, 'symlink');
       fd = this.fs.createExcl(key, 0);
-      if (fd < 0) throw new ArchiveError('io-error', 'EEXIST: the path is still taken after removing what was there', where);
+      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where);
     }
     let st: fs.Stats;
     try {
@@ -1081,7 +1083,7 @@ export class FsSink implements Sink {
       try {
         fs.fchownSync(fd, uid, gid);
       } catch (err) {
-        this.warn('chown-failed', `cannot set owner ${uid}:${gid} (${errCode(err) ?? 'error'})${m & 0o6000 ? '; setuid/setgid bits dropped' : ''}`, where);
+        this.warn('chown-failed', chownFailed(uid, gid, errCode(err), m), where);
         m &= ~0o6000;
       }
     } else {
@@ -1093,14 +1095,14 @@ export class FsSink implements Sink {
       try {
         fs.futimesSync(fd, this.now, t);
       } catch (err) {
-        this.warn('bad-mtime', `cannot set the modification time ${mtime} (${errCode(err) ?? 'error'})`, where);
+        this.warn('bad-mtime', mtimeFailed(mtime, errCode(err)), where);
       }
     }
     const st = fs.fstatSync(fd);
     rec.dev = st.dev;
     rec.ino = st.ino;
     if ((st.mode & 0o7777) !== m) {
-      this.warn('mode-not-kept', `mode 0${m.toString(8)} did not stick (file system gave 0${(st.mode & 0o7777).toString(8)})`, where);
+      this.warn('mode-not-kept', modeNotKept(m, st.mode & 0o7777), where);
     }
   }
 
@@ -1202,6 +1204,10 @@ function isEmptyDir(p: string): boolean {
   } finally {
     d.closeSync();
   }
+}
+
+function notExtracted(shown: string, where: Where): ArchiveError {
+  return new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
 }
 
 function isId(n: number): boolean {

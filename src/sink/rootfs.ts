@@ -302,10 +302,15 @@ export class ProcFdRootedFs extends PathRootedFs {
     }
   }
 
-  private at(key: string): Buffer {
+  /** `/proc/self/fd/<parent fd>/<last component>` of a key, as latin1. */
+  private leaf(key: string): string {
     const i = key.lastIndexOf('/');
     const pfd = i === -1 ? this.rootFd : this.dirFd(key.slice(0, i));
-    return Buffer.from(`/proc/self/fd/${pfd}/${i === -1 ? key : key.slice(i + 1)}`, 'latin1');
+    return `/proc/self/fd/${pfd}/${i === -1 ? key : key.slice(i + 1)}`;
+  }
+
+  private at(key: string): Buffer {
+    return Buffer.from(this.leaf(key), 'latin1');
   }
 
   private forget(key: string): void {
@@ -324,9 +329,7 @@ export class ProcFdRootedFs extends PathRootedFs {
 
   override leafPath(key: string): string {
     this.trim();
-    const i = key.lastIndexOf('/');
-    const pfd = i === -1 ? this.rootFd : this.dirFd(key.slice(0, i));
-    return `/proc/self/fd/${pfd}/${i === -1 ? key : key.slice(i + 1)}`;
+    return this.leaf(key);
   }
 
   override lstat(key: string): fs.Stats | undefined {

@@ -85,12 +85,7 @@ export class WriteQueue {
     const off = this.reserve(len);
     const u = this.u32;
     const d = this.f64;
-    u[off >> 2] = len;
-    u[(off + 4) >> 2] = OP.begin;
-    u[(off + 8) >> 2] = f.seq;
-    u[(off + 12) >> 2] = n;
-    d[(off + 16) >> 3] = 0;
-    u[(off + 24) >> 2] = f.flags | (last && n === data.length ? F.last : 0);
+    this.head(off, len, OP.begin, f.seq, n, 0, f.flags | (last && n === data.length ? F.last : 0));
     u[(off + 28) >> 2] = f.createMode;
     u[(off + 32) >> 2] = f.mode;
     u[(off + 36) >> 2] = f.uid;
@@ -116,12 +111,7 @@ export class WriteQueue {
       const n = Math.min(data.length - at, MAX_DATA - HEAD_DATA);
       const len = align8(HEAD_DATA + n);
       const off = this.reserve(len);
-      this.u32[off >> 2] = len;
-      this.u32[(off + 4) >> 2] = OP.data;
-      this.u32[(off + 8) >> 2] = seq;
-      this.u32[(off + 12) >> 2] = n;
-      this.f64[(off + 16) >> 3] = pos + at;
-      this.u32[(off + 24) >> 2] = last && at + n === data.length ? F.last : 0;
+      this.head(off, len, OP.data, seq, n, pos + at, last && at + n === data.length ? F.last : 0);
       if (n > 0) data.copy(this.buf, off + HEAD_DATA, at, at + n);
       this.commit(len);
       at += n;
@@ -130,14 +120,18 @@ export class WriteQueue {
 
   /** The producer gave up on the current file: the worker closes it without metadata. */
   abandon(seq: number): void {
-    const off = this.reserve(HEAD_DATA);
-    this.u32[off >> 2] = HEAD_DATA;
-    this.u32[(off + 4) >> 2] = OP.data;
-    this.u32[(off + 8) >> 2] = seq;
-    this.u32[(off + 12) >> 2] = 0;
-    this.f64[(off + 16) >> 3] = 0;
-    this.u32[(off + 24) >> 2] = F.last | F.abandon;
+    this.head(this.reserve(HEAD_DATA), HEAD_DATA, OP.data, seq, 0, 0, F.last | F.abandon);
     this.commit(HEAD_DATA);
+  }
+
+  /** The fields every begin and data record starts with (layout in write-ring.ts). */
+  private head(off: number, len: number, op: number, seq: number, n: number, pos: number, flags: number): void {
+    this.u32[off >> 2] = len;
+    this.u32[(off + 4) >> 2] = op;
+    this.u32[(off + 8) >> 2] = seq;
+    this.u32[(off + 12) >> 2] = n;
+    this.f64[(off + 16) >> 3] = pos;
+    this.u32[(off + 24) >> 2] = flags;
   }
 
   /** A mark that is pending() until the worker has done everything queued so far. */

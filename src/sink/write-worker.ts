@@ -11,6 +11,7 @@
 
 import fs from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
+import { STILL_TAKEN, chownFailed, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 import { CTL, F, HEAD_BEGIN, HEAD_DATA, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 const C = fs.constants;
@@ -83,9 +84,7 @@ function create(path: Buffer, createMode: number): void {
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
       if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
-        throw Object.assign(new Error('not-empty'), {
-          news: { kind: 'not-empty', message: `a file entry would replace a ${c === 'EBUSY' ? 'mount point' : 'non-empty directory'}`, hint: 'tar replaces only empty directories' },
-        });
+        throw Object.assign(new Error('not-empty'), { news: { kind: 'not-empty', ...replaceRefused('file', c) } });
       }
       throw e;
     }
@@ -96,7 +95,7 @@ function create(path: Buffer, createMode: number): void {
     fd = fs.openSync(path, O_CREATE, createMode);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: 'EEXIST: the path is still taken after removing what was there' } });
+      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: STILL_TAKEN } });
     }
     throw e;
   }
@@ -143,7 +142,7 @@ function end(): void {
     try {
       fs.fchownSync(fd, uid, gid);
     } catch (e) {
-      post({ seq, level: 'warning', kind: 'chown-failed', message: `cannot set owner ${uid}:${gid} (${(e as NodeJS.ErrnoException).code ?? 'error'})${m & 0o6000 ? '; setuid/setgid bits dropped' : ''}` });
+      post({ seq, level: 'warning', kind: 'chown-failed', message: chownFailed(uid, gid, (e as NodeJS.ErrnoException).code, m) });
       if (m & 0o6000) {
         m &= ~0o6000;
         chmod = true;
@@ -153,14 +152,14 @@ function end(): void {
   if (chmod) {
     fs.fchmodSync(fd, m);
     const got = fs.fstatSync(fd).mode & 0o7777;
-    if (got !== m) post({ seq, level: 'warning', kind: 'mode-not-kept', message: `mode 0${m.toString(8)} did not stick (file system gave 0${got.toString(8)})` });
+    if (got !== m) post({ seq, level: 'warning', kind: 'mode-not-kept', message: modeNotKept(m, got) });
   }
   if (flags & F.time) {
     try {
       fs.futimesSync(fd, atime, flags & F.timeDate ? new Date(mtime) : mtime);
     } catch (e) {
       const shown = flags & F.timeDate ? Math.floor(mtime / 1000) : Math.floor(mtime);
-      post({ seq, level: 'warning', kind: 'bad-mtime', message: `cannot set the modification time ${shown} (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+      post({ seq, level: 'warning', kind: 'bad-mtime', message: mtimeFailed(shown, (e as NodeJS.ErrnoException).code) });
     }
   }
   const f = fd;
