@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import type { FixtureName, Fixtures } from './fixtures.js';
-import { BIN, BIN_NODE_FLAGS, DIST_BENCH, q, which } from './util.js';
+import { BIN, BIN_ENV, BIN_NODE_FLAGS, DIST_BENCH, q, which } from './util.js';
 
 export interface RunCtx {
   /** The fresh output directory (also the working directory). */
@@ -57,7 +57,7 @@ export interface Case {
   tools: Tool[];
 }
 
-const node = (s: string) => [process.execPath, ...BIN_NODE_FLAGS].map(q).join(' ') + ` ${s}`;
+const node = (s: string) => [...Object.entries(BIN_ENV).map(([k, v]) => `${k}=${v}`), process.execPath, ...BIN_NODE_FLAGS].map(q).join(' ') + ` ${s}`;
 const zx: Tool = { name: 'zonep2v extract', ref: false, needs: [], cmd: (c) => node(`${q(BIN)} extract -a ${q(c.archive)} -C .`) };
 const zinstall: Tool = {
   name: 'zonep2v install',

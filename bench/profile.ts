@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { BIN, BIN_NODE_FLAGS, REPO, rmrf, which } from './util.js';
+import { BIN, BIN_NODE_FLAGS, binEnv, REPO, rmrf, which } from './util.js';
 
 interface CallFrame {
   functionName: string;
@@ -115,7 +115,7 @@ function main(): number {
   }
   const out = path.resolve(values.out ?? path.join(REPO, 'bench', 'out', 'profile'));
   const dest = values.dest ?? `/dev/shm/zonep2v-prof-${process.pid}`;
-  const env = { ...process.env };
+  const env = binEnv();
   for (const kv of values.env ?? []) {
     const i = kv.indexOf('=');
     if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);

@@ -11,12 +11,18 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The CLI launcher, as users run it. */
 export const BIN = path.join(REPO, 'bin', 'zonep2v.js');
 
-/** The node flags of bin/zonep2v.js's shebang: runs through process.execPath get them too. */
-export const BIN_NODE_FLAGS: string[] = (() => {
-  const first = fs.readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /\bnode\s+(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/) : [];
-})();
+/** The launcher's shebang (`#!/usr/bin/env -S NAME=VALUE... node FLAGS...`):
+ * runs through process.execPath get its environment and node flags too. */
+const SHEBANG = (/^#!\S*env\s+-S\s+(.*)$/.exec(fs.readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '')?.[1] ?? '').trim().split(/\s+/);
+const NODE_AT = SHEBANG.indexOf('node');
+/** The environment the shebang sets (MALLOC_ARENA_MAX). */
+export const BIN_ENV: Record<string, string> = Object.fromEntries(
+  SHEBANG.slice(0, Math.max(NODE_AT, 0)).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]),
+);
+/** The node flags of the shebang. */
+export const BIN_NODE_FLAGS: string[] = NODE_AT < 0 ? [] : SHEBANG.slice(NODE_AT + 1);
+/** process.env plus the shebang's environment, for spawning the launcher through process.execPath. */
+export const binEnv = (base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv => ({ ...base, ...BIN_ENV });
 /** The compiled bench directory (for child scripts). */
 export const DIST_BENCH = path.dirname(fileURLToPath(import.meta.url));
 

@@ -68,8 +68,9 @@ export function startInstall(z: PlanZone, view: ZoneView, opts: RunOptions): Run
   // Its own process group (detached): a signal reaches the install and its
   // source command (ssh ...) together, and a terminal's Ctrl-C reaches only
   // bulk, which forwards it once.
-  // The V8 flags the launcher's shebang gave this process (bin/zonep2v.js).
-  const v8Flags = process.execArgv.filter((a) => /^--(max-semi-space-size|single-threaded)\b/.test(a));
+  // The V8 flags the launcher's shebang gave this process (bin/zonep2v.js); its
+  // MALLOC_ARENA_MAX is in the environment the children inherit.
+  const v8Flags = process.execArgv.filter((a) => /^--(max-semi-space-size|initial-heap-size)\b/.test(a));
   const child = spawn(process.execPath, [...v8Flags, opts.bin, ...argv], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => {
