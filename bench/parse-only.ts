@@ -48,7 +48,11 @@ const info: ArchiveInfo = { compression: [] };
 if (mode === 'parse') {
   for await (const e of openArchive(source(), { info })) {
     entries++;
-    for await (const c of e.body()) bodyBytes += c.length;
+    // As the sink takes a body: at once when it is buffered, else chunk by chunk.
+    const body = e.body();
+    const whole = body.takeNow?.();
+    if (whole !== undefined) bodyBytes += whole.length;
+    else for await (const c of body) bodyBytes += c.length;
   }
   // openArchive reads the decoded stream itself; for uncompressed input it is the file.
   decoded.bytes = info.compression.length ? NaN : inBytes;

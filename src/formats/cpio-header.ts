@@ -12,8 +12,10 @@ export interface CpioHeader {
   size: number;
   /** Alignment of header+name and of the data: 2 (bin), 1 (odc), 4 (newc, crc). */
   align: number;
-  /** Hard-link group key: variant family + device + inode. */
-  key: string;
+  /** Device of the inode: bin/odc's dev field, newc/crc's devmajor. */
+  devMajor: number;
+  /** newc/crc's devminor; 0 for bin/odc (one dev field). */
+  devMinor: number;
   ino: number;
   /** Full mode field: type bits, permission bits, Solaris extras (0200000 sparse). */
   mode: number;
@@ -79,6 +81,11 @@ function field(table: Int8Array, base: number, variant: CpioVariant, name: strin
   return v;
 }
 
+// Module-level field readers, not closures per header: a closure per call
+// was garbage for every member of the archive.
+const octal = (name: string, b: Buffer, off: number, len: number, where: Where) => field(OCT, 8, 'odc', name, b, off, len, where);
+const hex8 = (variant: CpioVariant, name: string, b: Buffer, off: number, where: Where) => field(HEX, 16, variant, name, b, off, 8, where);
+
 /** Decode the fixed header `b` (exactly HEADER_SIZE[variant] bytes). */
 export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): CpioHeader {
   switch (variant) {
@@ -93,7 +100,8 @@ export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): Cpi
         variant,
         size: 26,
         align: 2,
-        key: `o${dev}:${ino}`,
+        devMajor: dev,
+        devMinor: 0,
         ino,
         mode: u16(6),
         uid: u16(8),
@@ -109,54 +117,63 @@ export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): Cpi
       };
     }
     case 'odc': {
-      const o = (name: string, off: number, len: number) => field(OCT, 8, variant, name, b, off, len, where);
-      const dev = o('dev', 6, 6);
-      const ino = o('ino', 12, 6);
-      const rdev = o('rdev', 42, 6);
+      const dev = octal('dev', b, 6, 6, where);
+      const ino = octal('ino', b, 12, 6, where);
+      const rdev = octal('rdev', b, 42, 6, where);
       return {
         variant,
         size: 76,
         align: 1,
-        key: `o${dev}:${ino}`,
+        devMajor: dev,
+        devMinor: 0,
         ino,
-        mode: o('mode', 18, 6),
-        uid: o('uid', 24, 6),
-        gid: o('gid', 30, 6),
-        nlink: o('nlink', 36, 6),
+        mode: octal('mode', b, 18, 6, where),
+        uid: octal('uid', b, 24, 6, where),
+        gid: octal('gid', b, 30, 6, where),
+        nlink: octal('nlink', b, 36, 6, where),
         // Written as an old 16-bit dev_t: major << 8 | minor.
         rdevMajor: Math.floor(rdev / 256),
         rdevMinor: rdev & 0xff,
-        mtime: o('mtime', 48, 11),
-        namesize: o('namesize', 59, 6),
-        filesize: o('filesize', 65, 11),
+        mtime: octal('mtime', b, 48, 11, where),
+        namesize: octal('namesize', b, 59, 6, where),
+        filesize: octal('filesize', b, 65, 11, where),
         check: 0,
       };
     }
     case 'newc':
     case 'crc': {
-      const h = (name: string, off: number) => field(HEX, 16, variant, name, b, off, 8, where);
-      const ino = h('ino', 6);
-      const devMajor = h('devmajor', 62);
-      const devMinor = h('devminor', 70);
+      const ino = hex8(variant, 'ino', b, 6, where);
+      const devMajor = hex8(variant, 'devmajor', b, 62, where);
+      const devMinor = hex8(variant, 'devminor', b, 70, where);
       return {
         variant,
         size: 110,
         align: 4,
-        key: `n${devMajor}:${devMinor}:${ino}`,
+        devMajor,
+        devMinor,
         ino,
-        mode: h('mode', 14),
-        uid: h('uid', 22),
-        gid: h('gid', 30),
-        nlink: h('nlink', 38),
-        mtime: h('mtime', 46),
-        filesize: h('filesize', 54),
-        rdevMajor: h('rdevmajor', 78),
-        rdevMinor: h('rdevminor', 86),
-        namesize: h('namesize', 94),
-        check: h('check', 102),
+        mode: hex8(variant, 'mode', b, 14, where),
+        uid: hex8(variant, 'uid', b, 22, where),
+        gid: hex8(variant, 'gid', b, 30, where),
+        nlink: hex8(variant, 'nlink', b, 38, where),
+        mtime: hex8(variant, 'mtime', b, 46, where),
+        filesize: hex8(variant, 'filesize', b, 54, where),
+        rdevMajor: hex8(variant, 'rdevmajor', b, 78, where),
+        rdevMinor: hex8(variant, 'rdevminor', b, 86, where),
+        namesize: hex8(variant, 'namesize', b, 94, where),
+        check: hex8(variant, 'check', b, 102, where),
       };
     }
   }
+}
+
+/**
+ * Hard-link group key: variant family + device + inode. Built only for
+ * members with links (a string per header was a tenth of the parser's
+ * allocations).
+ */
+export function linkKey(h: CpioHeader): string {
+  return h.size === 110 ? `n${h.devMajor}:${h.devMinor}:${h.ino}` : `o${h.devMajor}:${h.ino}`;
 }
 
 /** Bytes of padding after `n` bytes to reach a multiple of `align`. */

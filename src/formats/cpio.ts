@@ -37,7 +37,7 @@ import { type Body, type Entry, type EntryType, emptyBody } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
-import { type CpioHeader, type CpioVariant, HEADER_SIZE, byteSum, couldBeMagicPrefix, decodeHeader, padding, sniffVariant } from './cpio-header.js';
+import { type CpioHeader, type CpioVariant, HEADER_SIZE, byteSum, couldBeMagicPrefix, decodeHeader, linkKey, padding, sniffVariant } from './cpio-header.js';
 import { HOLES_HDR, SECMODE, XATTR_TYPE, isSparseMode, parseAclRecords, parseHolesHeader, parseHolesList, parseXattrHdr } from './cpio-solaris.js';
 
 const S_IFMT = 0o170000;
@@ -88,9 +88,10 @@ async function skipExact(r: ByteReader, n: number, what: string, where: Where): 
 
 /**
  * The body of one member: served from the reader, skipped if not read, and
- * for crc summed whether read or skipped, the sum checked at its end.
+ * for crc summed whether read or skipped, the sum checked at its end. It is
+ * its own Body (no iterator object or closures per entry).
  */
-class MemberBody {
+class MemberBody implements Body {
   private left: number;
   private started = false;
   private sum: number;
@@ -110,11 +111,15 @@ class MemberBody {
   body = (): Body => {
     if (this.started) throw new Error('entry body read twice');
     this.started = true;
-    return { [Symbol.asyncIterator]: () => this.iterate(), takeNow: () => this.takeNow() };
+    return this;
   };
 
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.iterate();
+  }
+
   /** The whole body when the reader holds it already (before any iteration). */
-  private takeNow(): Buffer | undefined {
+  takeNow(): Buffer | undefined {
     if (this.left !== this.n) return undefined;
     const c = this.r.takeBuffered(this.left);
     if (c === undefined) return undefined;
@@ -151,6 +156,14 @@ class MemberBody {
     const msg = `crc checksum mismatch: header says ${this.verify.check}, data sums to ${got}`;
     if (this.verify.lenient) this.verify.warn({ kind: 'checksum', message: msg, ...this.where });
     else throw new ArchiveError('checksum', msg, this.where, 'the archive is corrupt: recreate or re-transfer it');
+  }
+
+  /** finish() when nothing is left to skip: true when done (sum checked), false when finish() must run. */
+  finishNow(): boolean {
+    if (this.left > 0) return false;
+    this.started = true;
+    this.verifySum();
+    return true;
   }
 
   /** Skip (and sum) what the consumer did not read; check the sum. */
@@ -251,7 +264,7 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
 
   for (;;) {
     const offset = r.position;
-    const magic = await r.peek(6);
+    const magic = r.peekBuffered(6) ?? (await r.peek(6));
     const variant = sniffVariant(magic);
     if (!variant) {
       if (magic.length === 0) {
@@ -269,7 +282,7 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
       ctx.info.format ??= `cpio-${variant}`;
     }
     const where0: Where = { offset, index };
-    const hb = await readExact(r, HEADER_SIZE[variant], 'cpio header', where0);
+    const hb = r.takeBuffered(HEADER_SIZE[variant]) ?? (await readExact(r, HEADER_SIZE[variant], 'cpio header', where0));
     const h = decodeHeader(variant, hb, where0);
 
     // Name: namesize bytes including the NUL, then padding.
@@ -277,7 +290,8 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
     if (h.namesize > limits.maxPathBytes + 1) {
       throw new ArchiveError('name-too-long', `name of ${h.namesize - 1} bytes, over the ${limits.maxPathBytes} byte limit`, where0);
     }
-    const nb = await readExact(r, h.namesize + padding(h.size + h.namesize, h.align), 'cpio file name', where0);
+    const nameLen = h.namesize + padding(h.size + h.namesize, h.align);
+    const nb = r.takeBuffered(nameLen) ?? (await readExact(r, nameLen, 'cpio file name', where0));
     const nul = nb.subarray(0, h.namesize).indexOf(0);
     if (nul !== h.namesize - 1) {
       const partial = nb.toString('latin1', 0, nul >= 0 ? nul : h.namesize);
@@ -365,10 +379,10 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
       if (h.filesize > limits.maxPathBytes) {
         throw new ArchiveError('link-too-long', `symbolic link target of ${h.filesize} bytes, over the ${limits.maxPathBytes} byte limit`, where);
       }
-      const t = await readExact(r, h.filesize, 'symbolic link target', where);
+      const t = r.takeBuffered(h.filesize) ?? (await readExact(r, h.filesize, 'symbolic link target', where));
       if (t.indexOf(0) >= 0) throw new ArchiveError('bad-symlink', 'symbolic link target contains a NUL byte', where);
       entry.linkTarget = t.toString('latin1');
-      await skipExact(r, dataPad, 'padding', where);
+      if (!r.skipBuffered(dataPad)) await skipExact(r, dataPad, 'padding', where);
       yield entry;
       continue;
     }
@@ -382,7 +396,7 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
         warn('unexpected-data', `${h.filesize} bytes of data on a ${type === 'dir' ? 'directory' : type} skipped`, where);
         await skipExact(r, h.filesize, 'data', where);
       }
-      await skipExact(r, dataPad, 'padding', where);
+      if (!r.skipBuffered(dataPad)) await skipExact(r, dataPad, 'padding', where);
       yield entry;
       continue;
     }
@@ -391,14 +405,15 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
     const verify = variant === 'crc' ? { check: h.check, lenient: ctx.lenient, warn: ctx.warn } : null;
     const newcLike = variant === 'newc' || variant === 'crc';
     let group: Group | undefined;
+    const key = h.nlink > 1 ? linkKey(h) : '';
     if (h.nlink > 1) {
-      group = groups.get(h.key);
+      group = groups.get(key);
       if (group && group.h && !sameInode(group.h, h, group.target !== undefined && !(newcLike && h.filesize === 0))) {
         warn('link-mismatch', `shares inode ${h.ino} with ${JSON.stringify(group.target ?? group.pending[0]?.entry.path)} but its size, mode or owner differ: extracted as a separate file`, where);
         group = undefined;
       } else if (!group) {
         group = { nlink: h.nlink, seen: 0, pending: [] };
-        groups.set(h.key, group);
+        groups.set(key, group);
         group.h = h;
       }
     }
@@ -406,7 +421,7 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
     if (group) {
       group.seen++;
       const done = () => {
-        if (group!.seen >= group!.nlink && group!.pending.length === 0) groups.delete(h.key);
+        if (group!.seen >= group!.nlink && group!.pending.length === 0) groups.delete(key);
       };
       if (group.target !== undefined) {
         // The file is out already: this name links to it; its data (bin,
@@ -437,7 +452,7 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
           // Every link seen and none had data: an empty file and its links.
           const [first, ...rest] = group.pending;
           pendingCount -= group.pending.length;
-          groups.delete(h.key);
+          groups.delete(key);
           yield first!.entry;
           for (const p of rest) yield asHardlink(p.entry, first!.entry.path);
         }
@@ -474,13 +489,13 @@ export const parseCpio: ParseFn = async function* (r, ctx) {
       group.h = h;
     }
     yield entry;
-    await body.finish();
-    await skipExact(r, dataPad, 'padding', where);
+    if (!body.finishNow()) await body.finish();
+    if (!r.skipBuffered(dataPad)) await skipExact(r, dataPad, 'padding', where);
     if (group) {
       const pending = group.pending;
       pendingCount -= pending.length;
       group.pending = [];
-      if (group.seen >= group.nlink) groups.delete(h.key);
+      if (group.seen >= group.nlink) groups.delete(key);
       for (const p of pending) {
         if (sameInode(p.h, h, false)) {
           yield asHardlink(p.entry, path);

@@ -25,10 +25,10 @@ const PARSERS: Record<FormatName, ParseFn> = {
 };
 
 /**
- * Parse decoded bytes whose container is detected from its first bytes;
- * used for the top level and for a flar's payload.
+ * The parser of decoded bytes whose container is detected from their first
+ * bytes. Returned rather than re-yielded: a generator layer per entry less.
  */
-export async function* parseDetected(r: ByteReader, ctx: ParseContext): AsyncGenerator<Entry> {
+export async function detectParser(r: ByteReader, ctx: ParseContext): Promise<AsyncGenerator<Entry>> {
   const head = await r.peek(1024);
   if (head.length === 0) throw new ArchiveError('empty', 'the input is empty', { offset: r.position }, 'give a flar, cpio, ufsdump, pax or tar archive');
   const format = detectFormat(head);
@@ -36,7 +36,7 @@ export async function* parseDetected(r: ByteReader, ctx: ParseContext): AsyncGen
     throw new ArchiveError('unknown-format', 'unrecognised archive format', { offset: r.position }, 'zonep2v reads flar, cpio (bin, odc, newc, crc), ufsdump and pax/ustar/tar, optionally compressed with gzip, bzip2, xz or compress');
   }
   if (format !== 'flar') ctx.info.format = format;
-  yield* PARSERS[format](r, ctx);
+  return PARSERS[format](r, ctx);
 }
 
 export interface OpenOptions extends Partial<ParseContext> {
@@ -50,7 +50,7 @@ export async function* openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions
   ctx.info.compression.push(...decoded.layers);
   const r = new ByteReader(decoded.data);
   try {
-    yield* parseDetected(r, ctx);
+    yield* await detectParser(r, ctx);
   } finally {
     await r.close();
   }

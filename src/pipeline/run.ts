@@ -4,7 +4,7 @@
 
 import type { Entry } from '../entry.js';
 import type { Rule, RuleContext } from '../rules/types.js';
-import type { Sink, SinkStats } from '../sink/types.js';
+import { WRITTEN, type Sink, type SinkStats } from '../sink/types.js';
 import { applyRules } from '../rules/index.js';
 
 export interface Progress {
@@ -28,7 +28,8 @@ export async function run(opts: RunOptions): Promise<SinkStats> {
   const p: Progress = { entries: 0, bytes: 0 };
   for await (const e of stream) {
     p.current = e;
-    await opts.sink.write(e);
+    const w = opts.sink.write(e);
+    if (w !== WRITTEN) await w;
     p.entries++;
     if (e.type === 'file') p.bytes += e.size;
     opts.onEntry?.(p);

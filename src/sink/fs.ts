@@ -46,7 +46,7 @@ import fs from 'node:fs';
 import { bodyLength, displayPath, type Body, type Entry, type SparseRegion } from '../entry.js';
 import { ArchiveError, type Where } from '../errors.js';
 import type { Warning } from '../formats/types.js';
-import type { Sink, SinkStats } from './types.js';
+import { WRITTEN, type Sink, type SinkStats } from './types.js';
 import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type PathLimits, type ValidPath } from './path.js';
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
 import { WriteQueue, type QueuedFile } from './write-queue.js';
@@ -106,7 +106,6 @@ const INFLIGHT_MIN = 1024;
 export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'not-empty', 'bad-owner', 'trailing-slash']);
 
 const MiB = 1024 * 1024;
-const DONE: Promise<void> = Promise.resolve();
 
 // Node kinds.
 const DIR = 1;
@@ -254,7 +253,7 @@ export class FsSink implements Sink {
     } catch (err) {
       return this.failed(err, where);
     }
-    if (pending === undefined) return DONE;
+    if (pending === undefined) return WRITTEN;
     return pending.then(undefined, (err: unknown) => this.failed(err, where));
   }
 
@@ -263,7 +262,7 @@ export class FsSink implements Sink {
     if (this.lenient && LENIENT_KINDS.has(ae.kind)) {
       this.warn(ae.kind, `skipped: ${ae.message}`, where);
       this.skip(ae.kind);
-      return DONE;
+      return WRITTEN;
     }
     return Promise.reject(ae);
   }

@@ -11,8 +11,14 @@ export interface SinkStats {
   skipped: Record<string, number>;
 }
 
+/**
+ * What a sink's write returns when the entry is already written: the
+ * pipeline does not await it (an await per entry was garbage per entry).
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
+
 export interface Sink {
-  /** Write one entry; reads its body. Entries arrive in archive order. */
+  /** Write one entry; reads its body. Entries arrive in archive order. May return WRITTEN. */
   write(e: Entry): Promise<void>;
   /**
    * Remove what this run wrote at or below a root-relative path (used by a

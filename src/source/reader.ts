@@ -106,6 +106,19 @@ export class ByteReader {
     return out;
   }
 
+  /** The next `n` bytes if they are all buffered now, without consuming them; else undefined. */
+  peekBuffered(n: number): Buffer | undefined {
+    return this.buffered < n ? undefined : this.buf.subarray(this.pos, this.pos + n);
+  }
+
+  /** Discard `n` bytes if they are all buffered now (true), else do nothing (false). */
+  skipBuffered(n: number): boolean {
+    if (this.buffered < n) return false;
+    this.pos += n;
+    this.position += n;
+    return true;
+  }
+
   /** Exactly `n` bytes as zero-copy slices. */
   async *take(n: number, what = 'file data'): AsyncGenerator<Buffer> {
     let left = n;
