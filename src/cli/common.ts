@@ -1,15 +1,13 @@
 // Shared CLI plumbing: opening the chosen source as an entry stream, warning
 // collection, and turning errors into messages and exit codes.
 
-import type { Entry } from '../entry.js';
+import { lazyEntries, type Entry } from '../entry.js';
 import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import { openArchive } from '../formats/index.js';
-import { parseDumpVolumes } from '../formats/dump.js';
 import { decodeStream } from '../decode/index.js';
 import { ByteReader } from '../source/reader.js';
 import type { ArchiveInfo, Warning } from '../formats/types.js';
 import { makeContext } from '../formats/types.js';
-import { walkDir } from '../source/dir.js';
 import { openCommand, openFile, type Input } from '../source/input.js';
 
 export interface SourceSpec {
@@ -61,7 +59,7 @@ export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w
   const n = (spec.archive?.length ? 1 : 0) + (spec.dir ? 1 : 0) + (spec.command ? 1 : 0);
   if (n !== 1) throw new UsageError('give exactly one source: -a ARCHIVE (or - for stdin), -d DIR or --command CMD');
   if (spec.dir) {
-    return { entries: walkDir(spec.dir, { warn: opts.warn }), info: { compression: [], format: undefined, variant: 'directory' }, label: spec.dir };
+    return { entries: lazyEntries(async () => (await import('../source/dir.js')).walkDir(spec.dir!, { warn: opts.warn })), info: { compression: [], format: undefined, variant: 'directory' }, label: spec.dir };
   }
   if (spec.archive && spec.archive.length > 1) {
     return openVolumes(spec.archive, info, opts);
@@ -86,7 +84,7 @@ function openVolumes(paths: string[], info: ArchiveInfo, opts: { lenient?: boole
     }
   })();
   ctx.info.format = 'dump';
-  const entries = parseDumpVolumes(readers, ctx);
+  const entries = lazyEntries(async () => (await import('../formats/dump.js')).parseDumpVolumes(readers, ctx));
   let total = 0;
   for (const i of inputs) total += i.size ?? 0;
   const input: Input = {

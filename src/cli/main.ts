@@ -1,8 +1,5 @@
 // The zonep2v command: picks a subcommand and returns its exit code.
 
-import { extractCommand, EXTRACT_USAGE } from './extract.js';
-import { listCommand } from './list.js';
-import { installCommand } from './install.js';
 import { enableYoungCollection } from '../source/young-gc.js';
 
 const USAGE = `usage: zonep2v <command> [options]
@@ -23,9 +20,9 @@ clone installs the built-in sample image.`;
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  extract: async () => extractCommand,
-  list: async () => listCommand,
-  install: async () => installCommand,
+  extract: async () => (await import('./extract.js')).extractCommand,
+  list: async () => (await import('./list.js')).listCommand,
+  install: async () => (await import('./install.js')).installCommand,
   bulk: async () => (await import('./bulk.js')).bulkCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   convert: async () => (await import('./convert.js')).convertCommand,
@@ -46,4 +43,3 @@ export async function main(argv: string[]): Promise<number> {
   return (await load())(rest);
 }
 
-export { EXTRACT_USAGE };

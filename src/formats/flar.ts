@@ -22,7 +22,6 @@ import { ByteReader } from '../source/reader.js';
 import * as decode from '../decode/index.js';
 import { detectFormat } from './detect.js';
 import { parseCpio } from './cpio.js';
-import { parseTar } from './tar.js';
 import type { ParseContext, ParseFn } from './types.js';
 
 type DecodeWith = (kind: 'compress', src: AsyncIterable<Buffer>, opts?: { signal?: AbortSignal }) => AsyncIterable<Buffer>;
@@ -196,7 +195,7 @@ export const parseFlar: ParseFn = async function* (r, ctx): AsyncGenerator<Entry
       ctx.warn({ kind: 'flar-method-mismatch', message: `files_archived_method says ${method || 'cpio'} but the payload is ${kind}: read as ${kind}`, offset: payloadAt });
     }
     ctx.info.format = format;
-    yield* (kind === 'tar' ? parseTar : parseCpio)(inner, ctx);
+    yield* (kind === 'tar' ? (await import('./tar.js')).parseTar : parseCpio)(inner, ctx);
     // The inner parser read its input to the end; make sure the flar's did too.
     await inner.drain();
     if (inner !== r) await r.drain();

@@ -7,21 +7,20 @@ import { ByteReader } from '../source/reader.js';
 import { decodeStream } from '../decode/index.js';
 import { detectFormat } from './detect.js';
 import { parseCpio } from './cpio.js';
-import { parseTar } from './tar.js';
-import { parseDump } from './dump.js';
-import { parseFlar } from './flar.js';
 import type { FormatName, ParseContext, ParseFn } from './types.js';
 import { makeContext } from './types.js';
 
-const PARSERS: Record<FormatName, ParseFn> = {
-  flar: parseFlar,
-  'cpio-bin-le': parseCpio,
-  'cpio-bin-be': parseCpio,
-  'cpio-odc': parseCpio,
-  'cpio-newc': parseCpio,
-  'cpio-crc': parseCpio,
-  tar: parseTar,
-  dump: parseDump,
+// cpio is loaded with this module; the other parsers when their format is seen.
+const cpio = async (): Promise<ParseFn> => parseCpio;
+const PARSERS: Record<FormatName, () => Promise<ParseFn>> = {
+  flar: async () => (await import('./flar.js')).parseFlar,
+  'cpio-bin-le': cpio,
+  'cpio-bin-be': cpio,
+  'cpio-odc': cpio,
+  'cpio-newc': cpio,
+  'cpio-crc': cpio,
+  tar: async () => (await import('./tar.js')).parseTar,
+  dump: async () => (await import('./dump.js')).parseDump,
 };
 
 /**
@@ -36,7 +35,7 @@ export async function detectParser(r: ByteReader, ctx: ParseContext): Promise<As
     throw new ArchiveError('unknown-format', 'unrecognised archive format', { offset: r.position }, 'zonep2v reads flar, cpio (bin, odc, newc, crc), ufsdump and pax/ustar/tar, optionally compressed with gzip, bzip2, xz or compress');
   }
   if (format !== 'flar') ctx.info.format = format;
-  return PARSERS[format](r, ctx);
+  return (await PARSERS[format]())(r, ctx);
 }
 
 export interface OpenOptions extends Partial<ParseContext> {

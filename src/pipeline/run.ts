@@ -5,7 +5,6 @@
 import type { Entry } from '../entry.js';
 import type { Rule, RuleContext } from '../rules/types.js';
 import { WRITTEN, type Sink, type SinkStats } from '../sink/types.js';
-import { applyRules } from '../rules/index.js';
 
 export interface Progress {
   entries: number;
@@ -24,7 +23,8 @@ export interface RunOptions {
 }
 
 export async function run(opts: RunOptions): Promise<SinkStats> {
-  const stream = opts.rules && opts.ruleCtx ? applyRules(opts.entries, opts.rules, opts.ruleCtx) : opts.entries;
+  // The rules' modules load only for a run that has rules (install, convert).
+  const stream = opts.rules && opts.ruleCtx ? (await import('../rules/index.js')).applyRules(opts.entries, opts.rules, opts.ruleCtx) : opts.entries;
   const p: Progress = { entries: 0, bytes: 0 };
   for await (const e of stream) {
     p.current = e;

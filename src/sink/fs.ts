@@ -97,6 +97,7 @@ export interface FsSinkOptions {
 }
 
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
+const BACKLOG = Number(process.env.XBACKLOG ?? 1 << 20);
 const WORKER_AFTER_FILES = 48;
 const EMPTY = Buffer.alloc(0);
 /** Queued names kept before the first prune (see pruneInflight). */
@@ -346,7 +347,7 @@ export class FsSink implements Sink {
       this.queue = new WriteQueue();
       return this.queue.whenRunning().then(() => this.queueFile(e, v, where, len));
     }
-    if (this.useQueue()) return this.queueFile(e, v, where, len);
+    if (this.useQueue() && this.queue!.backlog < BACKLOG) return this.queueFile(e, v, where, len);
     return this.writeFileHere(e, v, where, len);
   }
 

@@ -62,7 +62,7 @@ export class WriteQueue {
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
       // Plain JavaScript: no loader flags of the parent (a test runner's
       // module hooks would make the thread's start wait for this one).
-      execArgv: [],
+      execArgv: process.env.XPROF ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=' + process.env.XPROF] : [],
       stdout: false,
       stderr: false,
     });
@@ -142,6 +142,11 @@ export class WriteQueue {
   /** Whether the worker has not yet reached `mark`. */
   pending(mark: number): boolean {
     return ((mark - Atomics.load(this.ctl, CTL.consumed)) | 0) > 0;
+  }
+
+  /** Bytes queued that the worker has not finished with. */
+  get backlog(): number {
+    return (this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0;
   }
 
   /**
