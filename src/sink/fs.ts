@@ -97,7 +97,12 @@ export interface FsSinkOptions {
 }
 
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
-const BACKLOG = Number(process.env.XBACKLOG ?? 1 << 20);
+/**
+ * Queue a file only while the writing thread has less than this to do;
+ * beyond, this thread writes the file itself rather than wait for room (big
+ * files kept it waiting a fifth of the run).
+ */
+const BACKLOG = 1 << 20;
 const WORKER_AFTER_FILES = 48;
 const EMPTY = Buffer.alloc(0);
 /** Queued names kept before the first prune (see pruneInflight). */

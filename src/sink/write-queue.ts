@@ -62,7 +62,7 @@ export class WriteQueue {
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
       // Plain JavaScript: no loader flags of the parent (a test runner's
       // module hooks would make the thread's start wait for this one).
-      execArgv: process.env.XPROF ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=' + process.env.XPROF] : [],
+      execArgv: [],
       stdout: false,
       stderr: false,
     });
