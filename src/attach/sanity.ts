@@ -4,7 +4,8 @@
 // of a small fixed set of paths the image has; the check runs at the end.
 
 import type { Entry } from '../entry.js';
-import type { Rule } from '../rules/types.js';
+import type { RuleContext } from '../rules/types.js';
+import { runStages, type Stage, type StageRule } from '../rules/stage.js';
 import { imagePath } from './paths.js';
 import type { InstRelease } from './types.js';
 
@@ -16,9 +17,11 @@ export const WHOLE_ROOT_PATHS = ['lib/svc', 'sbin/zonename', 'usr/bin/chmod'] as
 export const SYSTEM_IMAGE_MARKER = 'var/svc/manifest/system/sysevent.xml';
 
 const WATCHED = new Set<string>([...REQUIRED_DIRS, ...WHOLE_ROOT_PATHS, SYSTEM_IMAGE_MARKER]);
+/** Length of the longest watched directory ("etc/svc"). */
+const MAX_WATCHED_DIR = Math.max(...REQUIRED_DIRS.map((d) => d.length), ...WHOLE_ROOT_PATHS.map((d) => d.length));
 
 /** Rule 'sanity-observer': passes entries through, noting the watched paths it sees. */
-export class SanityObserver implements Rule {
+export class SanityObserver implements StageRule {
   readonly name = 'sanity-observer';
   readonly seen = new Set<string>();
   private readonly prefix?: string;
@@ -27,28 +30,44 @@ export class SanityObserver implements Rule {
     this.prefix = opts.prefix;
   }
 
-  /** Record one image-relative path (and the watched ancestors it implies). */
+  /** Record one raw archive path (and the watched ancestors it implies). */
   observe(raw: string): void {
     const p = imagePath(raw, this.prefix);
-    if (!p) return;
+    if (p) this.observeImagePath(p);
+  }
+
+  /** Record one image-relative path. No string is cut unless its ancestors could be watched. */
+  private observeImagePath(p: string): void {
     if (WATCHED.has(p)) this.seen.add(p);
     // A deeper entry implies its directories: check the first two ancestors
-    // (every watched directory is at depth 1 or 2).
+    // (every watched directory is at depth 1 or 2, and short).
     const a = p.indexOf('/');
-    if (a < 0) return;
+    if (a < 0 || a > MAX_WATCHED_DIR) return;
     const top = p.slice(0, a);
     if (WATCHED.has(top)) this.seen.add(top);
     const b = p.indexOf('/', a + 1);
-    if (b < 0) return;
+    if (b < 0 || b > MAX_WATCHED_DIR) return;
     const second = p.slice(0, b);
     if (WATCHED.has(second)) this.seen.add(second);
   }
 
-  async *apply(entries: AsyncIterable<Entry>): AsyncIterable<Entry> {
-    for await (const e of entries) {
-      this.observe(e.path);
-      yield e;
-    }
+  /** A stage fused with the p2v rules' loop: no generator layer per entry. */
+  start(_ctx?: RuleContext): Stage {
+    return {
+      entry: (e, rel) => {
+        // The stage's normalised path is the image path when there is no prefix.
+        if (this.prefix === undefined) {
+          if (rel) this.observeImagePath(rel);
+        } else {
+          this.observe(e.path);
+        }
+        return e;
+      },
+    };
+  }
+
+  apply(entries: AsyncIterable<Entry>): AsyncIterable<Entry> {
+    return runStages(entries, [this.start()]);
   }
 }
 

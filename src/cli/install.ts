@@ -21,6 +21,7 @@ import {
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
+import { WRITTEN } from '../sink/types.js';
 import { clearRoot } from '../sink/clear-root.js';
 import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
 import { describeError, Interrupt, openSource, Warnings } from './common.js';
@@ -114,7 +115,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     let lastEvent = 0;
     for await (const e of stream) {
       interrupt.check();
-      await sink.write(e);
+      const w = sink.write(e);
+      if (w !== WRITTEN) await w;
       entries++;
       if (e.type === 'file') bytes += e.size;
       progress.update(entries, bytes, src.input?.bytesRead() ?? 0);

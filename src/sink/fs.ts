@@ -97,12 +97,8 @@ export interface FsSinkOptions {
 }
 
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
-/**
- * Queue a file only while the writing thread has less than this to do;
- * beyond, this thread writes the file itself rather than wait for room (big
- * files kept it waiting a fifth of the run).
- */
-const BACKLOG = 1 << 20;
+/** Room kept for a queued file's records (headers, path), beyond its data. */
+const RECORD_ROOM = 4096;
 const WORKER_AFTER_FILES = 48;
 const EMPTY = Buffer.alloc(0);
 /** Queued names kept before the first prune (see pruneInflight). */
@@ -352,7 +348,10 @@ export class FsSink implements Sink {
       this.queue = new WriteQueue();
       return this.queue.whenRunning().then(() => this.queueFile(e, v, where, len));
     }
-    if (this.useQueue() && this.queue!.backlog < BACKLOG) return this.queueFile(e, v, where, len);
+    // To the writing thread when the ring has room for the whole file now;
+    // else this thread writes it rather than wait for room (big files kept
+    // it waiting a fifth of the run). Forced to the thread: every file.
+    if (this.useQueue() && (this.writerMode === 'worker' || this.queue!.room >= len + RECORD_ROOM)) return this.queueFile(e, v, where, len);
     return this.writeFileHere(e, v, where, len);
   }
 

@@ -144,9 +144,9 @@ export class WriteQueue {
     return ((mark - Atomics.load(this.ctl, CTL.consumed)) | 0) > 0;
   }
 
-  /** Bytes queued that the worker has not finished with. */
-  get backlog(): number {
-    return (this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0;
+  /** Free bytes in the ring now. */
+  get room(): number {
+    return this.size - ((this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0);
   }
 
   /**
