@@ -142,7 +142,7 @@ function typeName(tf: number): string {
 }
 
 /** The data after one entry's header: served as its body, or skipped. */
-class DataStream {
+class DataStream implements Body {
   left: number;
   private started = false;
 
@@ -165,18 +165,23 @@ class DataStream {
   open(): Body {
     if (this.started) throw new Error('entry body read twice');
     this.started = true;
-    if (this.holes) return this.sparse(this.holes);
-    const it = this.plain();
-    return {
-      [Symbol.asyncIterator]: () => it,
-      // The whole body when the reader holds it already (before any iteration).
-      takeNow: () => {
-        if (this.left !== this.n) return undefined;
-        const c = this.r.takeBuffered(this.left);
-        if (c !== undefined) this.left = 0;
-        return c;
-      },
-    };
+    if (this.holes) {
+      const it = this.sparse(this.holes);
+      return { [Symbol.asyncIterator]: () => it };
+    }
+    return this;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.plain();
+  }
+
+  /** The whole body when the reader holds it already (before any iteration). */
+  takeNow(): Buffer | undefined {
+    if (this.left !== this.n || this.holes) return undefined;
+    const c = this.r.takeBuffered(this.left);
+    if (c !== undefined) this.left = 0;
+    return c;
   }
 
   private async *plain(): AsyncGenerator<Buffer> {
@@ -218,6 +223,14 @@ class DataStream {
 
   private truncated(): TruncatedError {
     return new TruncatedError(`unexpected end of input in file data: ${this.left} of ${this.n} bytes missing`, { ...this.where, offset: this.r.position });
+  }
+
+  /** finish() when what is left is buffered: true when done, false when finish() must run. */
+  finishNow(): boolean {
+    if (!this.r.skipBuffered(this.remaining)) return false;
+    this.started = true;
+    this.left = 0;
+    return true;
   }
 
   /** Skip what the consumer did not read, and the padding. */
@@ -335,17 +348,21 @@ class TarParser {
     }
   }
 
+  /**
+   * A metadata body of `size` bytes plus padding when it is buffered already
+   * (capped as readMeta does), else undefined and readMeta must run.
+   */
+  private metaNow(size: number, what: string, w: Where | (() => Where), perEntry: boolean): Buffer | undefined {
+    if (this.r.buffered < size + pad(size)) return undefined;
+    this.checkMeta(size, what, w, perEntry);
+    const body = this.r.takeBuffered(size)!;
+    this.r.skipBuffered(pad(size));
+    return body;
+  }
+
   /** Read a metadata body (pax, long name, ACL...) of `size` bytes plus padding, capped. */
   private async readMeta(size: number, what: string, w: Where, perEntry = true): Promise<Buffer> {
-    if (size > this.ctx.limits.maxMetaBytes) {
-      throw new ArchiveError('meta-too-large', `${what} of ${size} bytes is over the ${this.ctx.limits.maxMetaBytes} byte limit`, w, 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
-    }
-    if (perEntry) {
-      this.pMetaBytes += size;
-      if (this.pMetaBytes > this.ctx.limits.maxMetaBytes) {
-        throw new ArchiveError('meta-too-large', `the metadata headers of one entry total ${this.pMetaBytes} bytes, over the ${this.ctx.limits.maxMetaBytes} byte limit`, w, 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
-      }
-    }
+    this.checkMeta(size, what, w, perEntry);
     try {
       const body = await this.r.read(size, what);
       await this.r.skip(pad(size), what);
@@ -353,6 +370,20 @@ class TarParser {
     } catch (e) {
       if (e instanceof TruncatedError) throw new TruncatedError(`unexpected end of input in ${what} (${size} bytes)`, w);
       throw e;
+    }
+  }
+
+  /** The caps on one metadata body and on all of one entry's. */
+  private checkMeta(size: number, what: string, lazyWhere: Where | (() => Where), perEntry: boolean): void {
+    const w = (): Where => (typeof lazyWhere === 'function' ? lazyWhere() : lazyWhere);
+    if (size > this.ctx.limits.maxMetaBytes) {
+      throw new ArchiveError('meta-too-large', `${what} of ${size} bytes is over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
+    }
+    if (perEntry) {
+      this.pMetaBytes += size;
+      if (this.pMetaBytes > this.ctx.limits.maxMetaBytes) {
+        throw new ArchiveError('meta-too-large', `the metadata headers of one entry total ${this.pMetaBytes} bytes, over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), 'the archive is damaged or hostile; raise the metadata limit only for a trusted archive');
+      }
     }
   }
 
@@ -366,8 +397,8 @@ class TarParser {
         this.atEndWithoutMarker(off);
         break;
       }
-      let h: Buffer;
-      try {
+      let h: Buffer | undefined = r.takeBuffered(BLOCK);
+      if (h === undefined) try {
         h = await r.read(BLOCK, 'tar header');
       } catch (e) {
         if (e instanceof TruncatedError) throw new TruncatedError('unexpected end of input in a tar header', this.at(off, this.pLongName ?? this.pPax?.path));
@@ -389,7 +420,8 @@ class TarParser {
         case T_XHDR:
         case T_SUN_XHDR:
         case T_GLOBAL:
-          await this.readPax(h, off, tf);
+          const reading = this.readPax(h, off, tf);
+          if (reading) await reading;
           continue;
         case T_GNU_LONGNAME:
         case T_GNU_LONGLINK: {
@@ -438,7 +470,7 @@ class TarParser {
       const data = this.data;
       this.data = null;
       yield e;
-      if (data && data.remaining > 0) await data.finish();
+      if (data && data.remaining > 0 && !data.finishNow()) await data.finish();
     }
     // Read to the end so that a decompressor's late error surfaces.
     let warned = false;
@@ -482,7 +514,8 @@ class TarParser {
     return size;
   }
 
-  private async readPax(h: Buffer, off: number, tf: number): Promise<void> {
+  /** A pax header: its body applied at once when buffered (no promise), else once read. */
+  private readPax(h: Buffer, off: number, tf: number): Promise<void> | undefined {
     const global = tf === T_GLOBAL;
     this.seenPax = true;
     this.setVariant(tf === T_SUN_XHDR ? 'xustar' : 'pax');
@@ -490,7 +523,15 @@ class TarParser {
     const what = global ? 'pax global header' : tf === T_SUN_XHDR ? "Solaris 'X' extended header" : 'pax extended header';
     let w: Where | undefined;
     const where = () => (w ??= this.at(off, str(h, 0, 100)));
-    const body = await this.readMeta(size, what, where(), !global);
+    const body = this.metaNow(size, what, where, !global);
+    if (body !== undefined) {
+      this.applyPax(body, global, off, what, where);
+      return undefined;
+    }
+    return this.readMeta(size, what, where(), !global).then((b) => this.applyPax(b, global, off, what, where));
+  }
+
+  private applyPax(body: Buffer, global: boolean, off: number, what: string, where: () => Where): void {
     let attrs: PaxAttrs;
     if (global) {
       attrs = this.global ??= {};
