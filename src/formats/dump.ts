@@ -24,7 +24,7 @@
 // Incremental dumps (level > 0) are refused in strict mode (kind
 // "unsupported"); lenient mode warns and yields what the dump holds.
 
-import type { Entry, EntryType, SparseRegion } from '../entry.js';
+import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
@@ -185,11 +185,24 @@ class Tape {
     }
   }
 
+  /** Up to `max` bytes of data already buffered (at least one), or undefined. */
+  dataNow(max: number): Buffer | undefined {
+    const n = Math.min(max, this.r.buffered);
+    return n > 0 ? this.r.takeBuffered(n) : undefined;
+  }
+
   /** Up to `max` bytes of data records (at least one byte), switching volumes at a record boundary. */
   async data(max: number): Promise<Buffer> {
     for (;;) {
-      const c = await this.r.readSome(max);
-      if (c.length) return c;
+      const c = this.dataNow(max);
+      if (c !== undefined) return c;
+      await this.waitData();
+    }
+  }
+
+  /** Wait until data is buffered, switching volumes at a record boundary. */
+  async waitData(): Promise<void> {
+    while (this.r.buffered === 0 && (await this.r.atEof())) {
       if (this.r.position % this.bsize !== 0) throw this.truncated('the input ends inside a data record');
       await this.nextVolume('file data');
     }
@@ -197,8 +210,37 @@ class Tape {
 
   /** The next header without consuming it. */
   async peekHeader(): Promise<Header> {
-    if (!this.pending) this.pending = await this.readHeader();
+    if (!this.pending) this.pending = this.readHeaderNow() ?? (await this.readHeader());
     return this.pending;
+  }
+
+  /**
+   * peekHeader() when the next record is buffered and is not an end of
+   * medium (which switches volumes): no promise per file. Else undefined.
+   */
+  peekHeaderNow(): Header | undefined {
+    if (!this.pending) this.pending = this.readHeaderNow() ?? null;
+    return this.pending ?? undefined;
+  }
+
+  /** takeHeader() when peekHeaderNow() has it, else undefined. */
+  takeHeaderNow(): Header | undefined {
+    const h = this.peekHeaderNow();
+    if (h) this.pending = null;
+    return h;
+  }
+
+  /** The next header if its record is buffered and it needs no volume switch, else undefined (nothing consumed). */
+  private readHeaderNow(): Header | undefined {
+    const rec = this.r.peekBuffered(this.bsize);
+    if (rec === undefined) return undefined;
+    const offset = this.offset;
+    const recNo = this.recNo;
+    const h = this.decode(rec, offset, 'record');
+    if (h.type === TS_EOM) return undefined;
+    this.r.skipBuffered(this.bsize);
+    this.checkHeader(h, offset, recNo);
+    return h;
   }
 
   async takeHeader(): Promise<Header> {
@@ -213,29 +255,44 @@ class Tape {
       const offset = this.offset - this.bsize;
       const recNo = this.recNo - 1;
       const h = this.decode(rec, offset, 'record');
-      if (h.date !== this.dumpDate) {
-        throw this.err('dump-date', `header dated ${h.date} in a dump dated ${this.dumpDate}`, { offset }, 'the stream mixes two dumps or is damaged');
-      }
-      if (((h.tapea - recNo) >>> 0) !== 0) {
-        const msg = `header says it is record ${h.tapea} of the dump but it is record ${recNo}`;
-        if (this.fmt.flavour === 'linux' && !this.ctx.lenient) throw this.err('dump-count', msg, { offset }, 'records are missing or repeated');
-        if (!this.tapeaWarned) this.ctx.warn({ kind: 'dump-tapea', message: msg, offset });
-        this.tapeaWarned = true;
-      }
       if (h.type === TS_EOM) {
+        this.checkDate(h, offset);
+        this.checkTapea(h, offset, recNo);
         // Solaris end of medium: the rest of this volume is not part of the dump.
         const expected = this.recNo;
         await this.r.drain();
         await this.nextVolume('end-of-media', expected);
         continue;
       }
-      if (!(h.type in TS_NAMES)) throw this.err('dump-header', `unknown header type ${h.type}`, { offset });
-      if (h.type === TS_BITS || h.type === TS_CLRI) {
-        if (h.count < 0 || h.count > MAX_MAP_BLOCKS) throw this.err('dump-count', `${TS_NAMES[h.type]} map of ${h.count} records is out of range`, { offset });
-      } else if (h.type !== TS_END && (h.count < 0 || h.count > TP_NINDIR)) {
-        throw this.err('dump-count', `c_count ${h.count} is over ${TP_NINDIR}`, { offset, });
-      }
+      this.checkHeader(h, offset, recNo);
       return h;
+    }
+  }
+
+  /** The checks of a header that is not an end of medium. */
+  private checkHeader(h: Header, offset: number, recNo: number): void {
+    this.checkDate(h, offset);
+    this.checkTapea(h, offset, recNo);
+    if (!(h.type in TS_NAMES)) throw this.err('dump-header', `unknown header type ${h.type}`, { offset });
+    if (h.type === TS_BITS || h.type === TS_CLRI) {
+      if (h.count < 0 || h.count > MAX_MAP_BLOCKS) throw this.err('dump-count', `${TS_NAMES[h.type]} map of ${h.count} records is out of range`, { offset });
+    } else if (h.type !== TS_END && (h.count < 0 || h.count > TP_NINDIR)) {
+      throw this.err('dump-count', `c_count ${h.count} is over ${TP_NINDIR}`, { offset });
+    }
+  }
+
+  private checkDate(h: Header, offset: number): void {
+    if (h.date !== this.dumpDate) {
+      throw this.err('dump-date', `header dated ${h.date} in a dump dated ${this.dumpDate}`, { offset }, 'the stream mixes two dumps or is damaged');
+    }
+  }
+
+  private checkTapea(h: Header, offset: number, recNo: number): void {
+    if (((h.tapea - recNo) >>> 0) !== 0) {
+      const msg = `header says it is record ${h.tapea} of the dump but it is record ${recNo}`;
+      if (this.fmt.flavour === 'linux' && !this.ctx.lenient) throw this.err('dump-count', msg, { offset }, 'records are missing or repeated');
+      if (!this.tapeaWarned) this.ctx.warn({ kind: 'dump-tapea', message: msg, offset });
+      this.tapeaWarned = true;
     }
   }
 
@@ -299,12 +356,18 @@ class DataCursor {
     return this.ended;
   }
 
-  async next(): Promise<DataEvent | null> {
+  /**
+   * next() when nothing has to wait: the event (null at the end), or
+   * undefined when next() must read (more input, or the next header).
+   * Nothing is consumed when it returns undefined.
+   */
+  nextNow(): DataEvent | null | undefined {
     const tape = this.tape;
     const bs = tape.bsize;
     for (;;) {
       if (this.runLeft > 0) {
-        const c = await tape.data(this.runLeft);
+        const c = tape.dataNow(this.runLeft);
+        if (c === undefined) return undefined;
         this.runLeft -= c.length;
         if (this.runKeep === 0) continue;
         if (c.length <= this.runKeep) {
@@ -339,9 +402,23 @@ class DataCursor {
         this.ended = true;
         return null;
       }
+      return undefined;
+    }
+  }
+
+  async next(): Promise<DataEvent | null> {
+    const tape = this.tape;
+    for (;;) {
+      const ev = this.nextNow();
+      if (ev !== undefined) return ev;
+      if (this.runLeft > 0) {
+        await tape.waitData();
+        continue;
+      }
+      // The addresses of this header are used up: the inode goes on in a TS_ADDR.
       const nh = await tape.peekHeader();
       if (nh.type !== TS_ADDR || nh.ino !== this.first.ino || headerKind(nh, tape.fmt) !== this.kind) {
-        const missing = this.size - this.blk * bs;
+        const missing = this.size - this.blk * tape.bsize;
         this.ended = true;
         this.onMissing(`inode ${this.first.ino}: the headers list ${this.blk} of the ${this.nblk} blocks its size of ${this.size} bytes needs (next is ${TS_NAMES[nh.type] ?? nh.type} for inode ${nh.ino})`);
         return missing;
@@ -353,7 +430,16 @@ class DataCursor {
 
   /** Read and drop the rest. */
   async drain(): Promise<void> {
-    while ((await this.next()) !== null);
+    while (!this.drainNow()) await this.next();
+  }
+
+  /** drain() when nothing has to wait: true when done, false when drain() must run. */
+  drainNow(): boolean {
+    for (;;) {
+      const ev = this.nextNow();
+      if (ev === null) return true;
+      if (ev === undefined) return false;
+    }
   }
 
   /** The rest as one buffer of `size` bytes (holes as zeros). */
@@ -419,7 +505,7 @@ class DumpParser {
       yield* this.yieldDirectories();
       let lastIno = 0;
       for (;;) {
-        const h = await tape.takeHeader();
+        const h = tape.takeHeaderNow() ?? (await tape.takeHeader());
         if (h.type === TS_END) break;
         if (h.type === TS_ADDR) {
           this.problem('dump-sequence', `TS_ADDR continuation for inode ${h.ino} without its TS_INODE`, { offset: h.offset });
@@ -433,10 +519,12 @@ class DumpParser {
         }
         if (h.ino <= lastIno) this.problem('dump-sequence', `inode ${h.ino} comes after inode ${lastIno}: inodes are out of order or dumped twice`, { offset: h.offset });
         lastIno = Math.max(lastIno, h.ino);
-        const item = await this.readFile(h);
+        const reading = this.readFile(h);
+        const item = reading instanceof Promise ? await reading : reading;
         if (!item) continue;
         yield item.entry;
-        await item.finish();
+        const finishing = item.finish();
+        if (finishing) await finishing;
         tape.entry = undefined;
         const e = item.entry;
         for (let i = 1; i < item.paths.length; i++) {
@@ -648,6 +736,12 @@ class DumpParser {
     parseSolarisAcl(h.raw.subarray(692, 888), this.tape.fmt.order, xattrs, this.metaWarn(path, h.offset));
   }
 
+  /** True when the next header is buffered and is not metadata of inode `h`: trailingMeta() has nothing to do. */
+  private noTrailingMeta(h: Header): boolean {
+    const nh = this.tape.peekHeaderNow();
+    return nh !== undefined && (nh.ino !== h.ino || (nh.type !== TS_INODE && nh.type !== TS_ADDR));
+  }
+
   /** Shadow (ACL) and EA headers that follow inode `h`'s data; stray TS_ADDRs of it are dropped. */
   private async trailingMeta(h: Header, xattrs: Record<string, Buffer>, path: string): Promise<void> {
     const tape = this.tape;
@@ -675,33 +769,32 @@ class DumpParser {
     }
   }
 
-  /** One non-directory inode: its entry (body pending), what to do after it, all its names. */
-  private async readFile(h: Header): Promise<{ entry: Entry; finish: () => Promise<void>; paths: string[] } | null> {
+  /**
+   * One non-directory inode: its entry (body pending), what to do after it,
+   * all its names. A promise only when something has to be read first (most
+   * files are in the reader's buffer: an async function per file was a
+   * kilobyte of garbage each).
+   */
+  private readFile(h: Header): FileItem | null | Promise<FileItem | null> {
     const tape = this.tape;
     const f = tape.fmt;
     const t = h.mode & IFMT;
-    const where: Where = { offset: h.offset };
     tape.entry = undefined;
-    const skip = async () => {
-      await tape.cursor(h, t === IFREG || t === IFLNK ? h.size : 0, () => {}).drain();
-      await this.trailingMeta(h, {}, '');
-      return null;
-    };
     if (t === IFDIR || t === IFATTRDIR) {
-      this.problem('dump-sequence', `directory inode ${h.ino} after the first non-directory inode`, where);
-      return skip();
+      this.problem('dump-sequence', `directory inode ${h.ino} after the first non-directory inode`, { offset: h.offset });
+      return this.skipInode(h, t);
     }
     const type = TYPES[t];
     if (!type) {
-      this.problem('dump-inode', `inode ${h.ino} has unknown file type 0${t.toString(8)}`, where);
-      return skip();
+      this.problem('dump-inode', `inode ${h.ino} has unknown file type 0${t.toString(8)}`, { offset: h.offset });
+      return this.skipInode(h, t);
     }
     this.checkInode(h);
     if (f.flavour === 'linux' && h.flags & DR_METAONLY) {
-      throw tape.err('unsupported', `inode ${h.ino} was dumped without its data (DR_METAONLY)`, where, 'give a level 0 dump made without -m');
+      throw tape.err('unsupported', `inode ${h.ino} was dumped without its data (DR_METAONLY)`, { offset: h.offset }, 'give a level 0 dump made without -m');
     }
     if (h.extsize > 0) {
-      throw tape.err('unsupported', `inode ${h.ino} carries FreeBSD extended-attribute data`, where, 'make the dump without extended attributes');
+      throw tape.err('unsupported', `inode ${h.ino} carries FreeBSD extended-attribute data`, { offset: h.offset }, 'make the dump without extended attributes');
     }
     const names = this.table.namesOf(h.ino);
     let paths = names.paths;
@@ -714,7 +807,7 @@ class DumpParser {
       } else {
         this.ctx.warn({ kind: 'dump-unnamed', message: `inode ${h.ino} has no name in the dumped directories; skipped`, offset: h.offset });
       }
-      return skip();
+      return this.skipInode(h, t);
     }
     const maxPath = this.ctx.limits.maxPathBytes;
     for (const p of paths) {
@@ -722,76 +815,90 @@ class DumpParser {
     }
     if (this.ctx.lenient) {
       paths = paths.filter((p) => p.length <= maxPath);
-      if (!paths.length) return skip();
+      if (!paths.length) return this.skipInode(h, t);
     }
     const path = paths[0]!;
     tape.entry = path;
     const xattrs: Record<string, Buffer> = {};
     if (f.flavour === 'solaris' && h.flags & DR_HASMETA) this.hasMeta(h, xattrs, path);
-    const base = {
-      path,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      mtime: h.mtime,
-      mtimeNsec: h.mtimeNsec,
-      nlink: h.nlink,
-      offset: h.offset,
-    };
-    const onMissing = (m: string) => this.problem('dump-count', m, { ...where, entry: path });
+    if (type !== 'file') return this.otherItem(h, type, path, paths, xattrs);
+    const cur = tape.cursor(h, h.size, this.onMissing(h, path));
+    const ahead: DataEvent[] = [];
+    if (!lookAheadNow(cur, ahead)) return lookAhead(cur, ahead).then(() => this.fileItem(h, path, paths, xattrs, cur, ahead));
+    return this.fileItem(h, path, paths, xattrs, cur, ahead);
+  }
+
+  private onMissing(h: Header, path: string): (m: string) => void {
+    return (m) => this.problem('dump-count', m, { offset: h.offset, entry: path });
+  }
+
+  /** An inode that yields no entry: its data and metadata are read and dropped. */
+  private async skipInode(h: Header, t: number): Promise<null> {
+    await this.tape.cursor(h, t === IFREG || t === IFLNK ? h.size : 0, () => {}).drain();
+    await this.trailingMeta(h, {}, '');
+    return null;
+  }
+
+  /** A symbolic link, FIFO, device or socket. */
+  private async otherItem(h: Header, type: EntryType, path: string, paths: string[], xattrs: Record<string, Buffer>): Promise<FileItem | null> {
+    const tape = this.tape;
     let entry: Entry;
-    let finish: () => Promise<void> = async () => {};
-    let lateMeta = false;
-    if (type === 'file') {
-      const r = await this.fileEntry(h, base, xattrs, onMissing);
-      entry = r.entry;
-      finish = r.finish;
-      lateMeta = !r.complete;
-    } else if (type === 'symlink') {
+    if (type === 'symlink') {
       const size = h.size;
-      if (size === 0 || size > maxPath) {
-        this.problem('dump-symlink', `symbolic link target of ${size} bytes`, { ...where, entry: path });
-        return skip();
+      if (size === 0 || size > this.ctx.limits.maxPathBytes) {
+        this.problem('dump-symlink', `symbolic link target of ${size} bytes`, { offset: h.offset, entry: path });
+        return this.skipInode(h, h.mode & IFMT);
       }
       let target: Buffer;
       if (h.count === 0 && size <= 60) {
         target = Buffer.from(h.raw.subarray(72, 72 + size)); // fast symlink kept in the inode
       } else {
-        target = await tape.cursor(h, size, onMissing).collect();
+        target = await tape.cursor(h, size, this.onMissing(h, path)).collect();
       }
       await this.trailingMeta(h, xattrs, path);
-      entry = { ...base, type, size: 0, linkTarget: target.toString('latin1'), index: this.nextIndex(), body: emptyBody };
+      entry = this.inodeEntry(h, path, type, 0, emptyBody);
+      entry.linkTarget = target.toString('latin1');
     } else {
-      await tape.cursor(h, 0, onMissing).drain();
+      await tape.cursor(h, 0, this.onMissing(h, path)).drain();
       await this.trailingMeta(h, xattrs, path);
-      entry = { ...base, type, size: 0, index: this.nextIndex(), body: emptyBody };
+      entry = this.inodeEntry(h, path, type, 0, emptyBody);
       if (type === 'char' || type === 'block') {
         entry.devMajor = h.devMajor;
         entry.devMinor = h.devMinor;
       }
     }
-    // A file larger than the look-ahead gets its xattrs once its body is read.
-    if (lateMeta || hasKeys(xattrs)) entry.xattrs = xattrs;
-    return { entry, finish, paths };
+    if (hasKeys(xattrs)) entry.xattrs = xattrs;
+    return { entry, finish: () => undefined, paths };
   }
 
-  /** A regular file: read ahead for the hole map, then serve the body from the tape. */
-  private async fileEntry(
-    h: Header,
-    base: Omit<Entry, 'type' | 'size' | 'index' | 'body'>,
-    xattrs: Record<string, Buffer>,
-    onMissing: (m: string) => void,
-  ): Promise<{ entry: Entry; finish: () => Promise<void>; complete: boolean }> {
+  /**
+   * The entry of inode `h` at `path`. Every field written here, in one
+   * order: built by spreading a base object, entries became dictionary-mode
+   * objects (1.8 KB each, and slow to read).
+   */
+  private inodeEntry(h: Header, path: string, type: EntryType, size: number, body: Entry['body']): Entry {
+    return {
+      path,
+      type,
+      mode: h.mode & 0o7777,
+      uid: h.uid,
+      gid: h.gid,
+      mtime: h.mtime,
+      mtimeNsec: h.mtimeNsec,
+      size,
+      nlink: h.nlink,
+      offset: h.offset,
+      index: this.nextIndex(),
+      body,
+    };
+  }
+
+  /**
+   * A regular file whose data was read ahead (up to LOOKAHEAD_BYTES) into
+   * `ahead`, for the hole map; the body serves the rest from the tape.
+   */
+  private fileItem(h: Header, path: string, paths: string[], xattrs: Record<string, Buffer>, cur: DataCursor, ahead: DataEvent[]): FileItem | Promise<FileItem> {
     const size = h.size;
-    const cur = this.tape.cursor(h, size, onMissing);
-    const ahead: DataEvent[] = [];
-    let aheadBytes = 0;
-    while (aheadBytes < LOOKAHEAD_BYTES) {
-      const ev = await cur.next();
-      if (ev === null) break;
-      ahead.push(ev);
-      if (typeof ev !== 'number') aheadBytes += ev.length;
-    }
     const complete = cur.done;
     const regions: SparseRegion[] = [];
     let pos = 0;
@@ -813,59 +920,95 @@ class DumpParser {
       else regions.push({ offset: pos, length: size - pos });
     }
     let metaDone = complete;
-    if (complete) await this.trailingMeta(h, xattrs, base.path);
-    const endMeta = async () => {
-      if (!metaDone) {
-        metaDone = true;
-        await this.trailingMeta(h, xattrs, base.path);
-      }
+    /** The metadata after the data, once: a promise only when there is some to read. */
+    const endMeta = (): Promise<void> | undefined => {
+      if (metaDone) return undefined;
+      metaDone = true;
+      return this.noTrailingMeta(h) ? undefined : this.trailingMeta(h, xattrs, path);
     };
     let started = false;
     let k = 0;
-    const entry: Entry = {
-      ...base,
-      type: 'file',
-      size,
-      index: this.nextIndex(),
-      body: () => {
-        if (started) throw new Error('entry body read twice');
-        started = true;
-        return {
-          async *[Symbol.asyncIterator]() {
-            while (k < ahead.length) {
-              const ev = ahead[k++]!;
-              if (typeof ev !== 'number') yield ev;
+    const body = (): Body => {
+      if (started) throw new Error('entry body read twice');
+      started = true;
+      return {
+        async *[Symbol.asyncIterator]() {
+          while (k < ahead.length) {
+            const ev = ahead[k++]!;
+            if (typeof ev !== 'number') yield ev;
+          }
+          for (;;) {
+            const ev = await cur.next();
+            if (ev === null) break;
+            if (typeof ev !== 'number') {
+              yield ev;
+              continue;
             }
-            for (;;) {
-              const ev = await cur.next();
-              if (ev === null) break;
-              if (typeof ev !== 'number') {
-                yield ev;
-                continue;
-              }
-              // a hole after the look-ahead, inside a region declared as data
-              for (let left = ev; left > 0; left -= ZERO_CHUNK) yield Buffer.alloc(Math.min(left, ZERO_CHUNK));
-            }
-            await endMeta();
-          },
-          // A small file read ahead whole (no holes): all of it at once.
-          takeNow: () => {
-            if (!complete || holes || k !== 0) return undefined;
-            const parts: Buffer[] = [];
-            for (const ev of ahead) if (typeof ev !== 'number') parts.push(ev);
-            k = ahead.length;
-            return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-          },
-        };
-      },
+            // a hole after the look-ahead, inside a region declared as data
+            for (let left = ev; left > 0; left -= ZERO_CHUNK) yield Buffer.alloc(Math.min(left, ZERO_CHUNK));
+          }
+          await endMeta();
+        },
+        // A small file read ahead whole (no holes): all of it at once.
+        takeNow: () => {
+          if (!complete || holes || k !== 0) return undefined;
+          const parts: Buffer[] = [];
+          for (const ev of ahead) if (typeof ev !== 'number') parts.push(ev);
+          k = ahead.length;
+          return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        },
+      };
     };
+    const entry = this.inodeEntry(h, path, 'file', size, body);
     if (holes) entry.sparse = regions;
-    const finish = async () => {
+    // A file larger than the look-ahead gets its xattrs once its body is read.
+    if (!complete || hasKeys(xattrs)) entry.xattrs = xattrs;
+    // After the body: drop the rest of the data, read the metadata; a promise only if something must be read.
+    const finish = (): Promise<void> | undefined => {
       ahead.length = 0;
-      await cur.drain();
-      await endMeta();
+      if (cur.drainNow()) return endMeta();
+      return cur.drain().then(endMeta);
     };
-    return { entry, finish, complete };
+    const item: FileItem = { entry, finish, paths };
+    if (complete && !this.noTrailingMeta(h)) {
+      // Metadata records (ACL, xattrs) right after a file read whole: into the entry before it goes out.
+      return this.trailingMeta(h, xattrs, path).then(() => {
+        if (hasKeys(xattrs)) entry.xattrs = xattrs;
+        return item;
+      });
+    }
+    return item;
+  }
+}
+
+/** A file's entry, what to do once its body is consumed, and all its names. */
+interface FileItem {
+  entry: Entry;
+  finish: () => Promise<void> | undefined;
+  paths: string[];
+}
+
+/** Read ahead up to LOOKAHEAD_BYTES of data events without waiting; false when lookAhead() must finish it. */
+function lookAheadNow(cur: DataCursor, ahead: DataEvent[], bytes = 0): boolean {
+  let n = bytes;
+  while (n < LOOKAHEAD_BYTES) {
+    const ev = cur.nextNow();
+    if (ev === undefined) return false;
+    if (ev === null) return true;
+    ahead.push(ev);
+    if (typeof ev !== 'number') n += ev.length;
+  }
+  return true;
+}
+
+async function lookAhead(cur: DataCursor, ahead: DataEvent[]): Promise<void> {
+  let n = 0;
+  for (const ev of ahead) if (typeof ev !== 'number') n += ev.length;
+  while (n < LOOKAHEAD_BYTES) {
+    const ev = await cur.next();
+    if (ev === null) return;
+    ahead.push(ev);
+    if (typeof ev !== 'number') n += ev.length;
   }
 }
 
