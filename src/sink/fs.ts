@@ -507,11 +507,22 @@ export class FsSink implements Sink {
     this.stats.entries++;
   }
 
-  /** Before an operation on `key` here: a queued file of that name must be on disk first. */
+  /**
+   * Before an operation on `key` here: a queued file of that name must be on
+   * disk first. Only up to that file: a hard link to a file just queued
+   * waited for the whole queue (a third of install's waiting).
+   */
   private settle(key: string): void {
     if (this.queue === null) return;
     const mark = this.inflight.get(key);
-    if (mark !== undefined && this.queue.pending(mark)) this.drainQueue();
+    if (mark === undefined) return;
+    this.inflight.delete(key);
+    if (!this.queue.pending(mark)) return;
+    this.queue.drainTo(mark);
+    this.absorbNews();
+    // An earlier file failed there: that is the run's error, not what the
+    // caller was about to find missing.
+    if (this.pendingError) throw this.pendingError;
   }
 
   /** Wait until the writing thread has done everything queued, and take in what it reported. */

@@ -202,6 +202,16 @@ export class WriteQueue {
     return out;
   }
 
+  /** Wait until the worker has done everything queued before `mark` (a mark()). */
+  drainTo(mark: number): void {
+    for (;;) {
+      const c = Atomics.load(this.ctl, CTL.consumed);
+      if (((mark - c) | 0) <= 0) return;
+      this.checkAlive();
+      this.waitConsumed(c);
+    }
+  }
+
   /** Wait until the worker has done everything queued. */
   drain(): void {
     for (;;) {
