@@ -12,7 +12,11 @@ const HINT = 'the gzip data is corrupt or truncated: check the transfer (size, c
 
 export async function* gunzip(src: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
-  const z = zlib.createGunzip({ chunkSize: 128 * 1024 });
+  // Output in 512 KiB pieces: each piece is a round trip between this thread
+  // and the thread pool, during which neither side works. On the bench's
+  // gzip cpio: 32 KiB 2.4 s, 128 KiB 1.86 s, 512 KiB 1.74 s, 1 MiB 1.73 s
+  // (and 4 MiB more peak RSS).
+  const z = zlib.createGunzip({ chunkSize: 512 * 1024 });
   // Errors surface through the iterator below; this listener keeps a late one
   // (after the consumer left) from becoming an uncaught exception.
   z.on('error', () => {});
