@@ -248,6 +248,22 @@ class DataStream implements Body {
   }
 }
 
+/** What makeEntry has worked out when a sparse map must be read (see makeEntry). */
+interface Made {
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  mtimeNsec: number;
+  size: number;
+  /** Data bytes after the header. */
+  stored: number;
+  /** The file's size with its holes. */
+  realSize: number;
+}
+
 class TarParser {
   private index = 0;
   private global: PaxAttrs | null = null;
@@ -461,7 +477,8 @@ class TarParser {
         case T_GNU_NAMES:
           throw new ArchiveError('unsupported', tf === T_GNU_MULTIVOL ? 'GNU multi-volume continuation header: this volume does not start with a whole file' : "old GNU 'N' header (long names written as a script) is not supported", this.at(off, headerName(h, magic)), 'give a single-volume archive');
       }
-      const e = await this.makeEntry(h, tf, magic);
+      const making = this.makeEntry(h, tf, magic);
+      const e = making instanceof Promise ? await making : making;
       this.clearPending();
       if (!e) continue;
       if (++this.index > this.ctx.limits.maxEntries) {
@@ -589,7 +606,12 @@ class TarParser {
     return 0;
   }
 
-  private async makeEntry(h: Buffer, tf: number, magic: Magic): Promise<Entry | null> {
+  /**
+   * The entry of header `h`, or null when it is skipped. A promise only for
+   * the two sparse kinds that read their map from the stream first: an
+   * async function per entry was the parser's largest garbage.
+   */
+  private makeEntry(h: Buffer, tf: number, magic: Magic): Entry | null | Promise<Entry | null> {
     const g = this.global;
     const x = this.pPax;
     let path = x?.sparseName ?? x?.path ?? this.pLongName ?? headerName(h, magic);
@@ -681,45 +703,59 @@ class TarParser {
     }
 
     // Sparse files: the body is the data regions only.
-    let sparse: SparseRegion[] | undefined;
-    let realSize = size;
-    let holes: number[] | undefined;
+    const made: Made = { path, type, mode, uid, gid, mtime, mtimeNsec, size, stored, realSize: size };
     if (type === 'file') {
       if (tf === T_GNU_SPARSE) {
-        const s = await this.oldGnuSparse(h);
-        sparse = s.regions;
-        realSize = s.realSize;
-      } else if (x?.sparseMajor === 1 || x?.sparseMap !== undefined) {
-        if (x.sparseMajor === 1) {
-          if (x.sparseMinor !== 0) throw new ArchiveError('unsupported', `GNU sparse format 1.${x.sparseMinor} is not supported`, this.ew());
-          const m = await this.gnuSparse1Map(size);
-          sparse = m.regions;
-          stored = size - m.bytes; // the map's whole blocks are read
-        } else {
-          const map = x.sparseMap!;
-          if (x.sparseNumBlocks !== undefined && x.sparseNumBlocks * 2 !== map.length) {
-            throw new ArchiveError('bad-sparse-map', `GNU.sparse.numblocks is ${x.sparseNumBlocks} but the map has ${map.length / 2} entries`, this.ew());
-          }
-          sparse = [];
-          for (let i = 0; i + 1 < map.length; i += 2) sparse.push({ offset: map[i]!, length: map[i + 1]! });
-        }
-        if (x.sparseRealSize === undefined) throw new ArchiveError('bad-sparse-map', 'GNU sparse file without GNU.sparse.size/realsize', this.ew());
-        realSize = x.sparseRealSize;
-      } else if (x?.holesdata !== undefined) {
-        const hd = parseHolesdata(x.holesdata, size);
-        if (typeof hd === 'string') {
-          this.problem('bad-sparse-map', `SUN.holesdata: ${hd}`, this.ew(), 'in --lenient mode the file is written whole');
-        } else {
-          sparse = hd.regions;
-          holes = hd.holes;
-        }
+        return this.oldGnuSparse(h).then((s) => this.sparseEntry(h, magic, made, s.regions, s.realSize, undefined));
       }
-      if (sparse && !holes) {
-        const bad = checkRegions(sparse, realSize, stored);
-        if (bad) throw new ArchiveError('bad-sparse-map', bad, this.ew(), 'the sparse map is damaged or hostile');
-        sparse = sparse.filter((s) => s.length > 0);
+      if (x?.sparseMajor === 1) {
+        if (x.sparseMinor !== 0) throw new ArchiveError('unsupported', `GNU sparse format 1.${x.sparseMinor} is not supported`, this.ew());
+        return this.gnuSparse1Map(size).then((m) => {
+          made.stored = size - m.bytes; // the map's whole blocks are read
+          return this.sparseEntry(h, magic, made, m.regions, this.paxRealSize(x), undefined);
+        });
+      }
+      if (x?.sparseMap !== undefined) {
+        const map = x.sparseMap;
+        if (x.sparseNumBlocks !== undefined && x.sparseNumBlocks * 2 !== map.length) {
+          throw new ArchiveError('bad-sparse-map', `GNU.sparse.numblocks is ${x.sparseNumBlocks} but the map has ${map.length / 2} entries`, this.ew());
+        }
+        const regions: SparseRegion[] = [];
+        for (let i = 0; i + 1 < map.length; i += 2) regions.push({ offset: map[i]!, length: map[i + 1]! });
+        return this.sparseEntry(h, magic, made, regions, this.paxRealSize(x), undefined);
+      }
+      if (x?.holesdata !== undefined) {
+        const hd = parseHolesdata(x.holesdata, size);
+        if (typeof hd !== 'string') return this.sparseEntry(h, magic, made, hd.regions, size, hd.holes);
+        this.problem('bad-sparse-map', `SUN.holesdata: ${hd}`, this.ew(), 'in --lenient mode the file is written whole');
       }
     }
+    return this.finishEntry(h, magic, made, undefined, undefined);
+  }
+
+  /** GNU.sparse.size/realsize, which a pax sparse file must have. */
+  private paxRealSize(x: PaxAttrs): number {
+    if (x.sparseRealSize === undefined) throw new ArchiveError('bad-sparse-map', 'GNU sparse file without GNU.sparse.size/realsize', this.ew());
+    return x.sparseRealSize;
+  }
+
+  /** A sparse file once its map is known: the map checked (SUN.holesdata's was when parsed). */
+  private sparseEntry(h: Buffer, magic: Magic, made: Made, regions: SparseRegion[], realSize: number, holes: number[] | undefined): Entry | null | Promise<null> {
+    made.realSize = realSize;
+    let sparse = regions;
+    if (!holes) {
+      const bad = checkRegions(sparse, realSize, made.stored);
+      if (bad) throw new ArchiveError('bad-sparse-map', bad, this.ew(), 'the sparse map is damaged or hostile');
+      sparse = sparse.filter((r) => r.length > 0);
+    }
+    return this.finishEntry(h, magic, made, sparse, holes);
+  }
+
+  /** The rest of makeEntry: names, the checks that skip an entry, the Entry itself. */
+  private finishEntry(h: Buffer, magic: Magic, made: Made, sparse: SparseRegion[] | undefined, holes: number[] | undefined): Entry | null | Promise<null> {
+    const x = this.pPax;
+    const { type, mode, uid, gid, mtime, mtimeNsec, stored, realSize } = made;
+    let path = made.path;
 
     // A directory loses its trailing slashes.
     if (type === 'dir' && path.length > 1 && path.charCodeAt(path.length - 1) === 0x2f) {
@@ -748,8 +784,7 @@ class TarParser {
     }
     if (reject) {
       this.problem(rejectKind, this.ctx.lenient ? `${reject}; entry skipped` : reject, this.ew(), 'the archive is damaged or hostile; --lenient skips such entries');
-      await this.skip(stored + pad(stored), 'entry data', this.ew());
-      return null;
+      return this.skip(stored + pad(stored), 'entry data', this.ew()).then(() => null);
     }
 
     const entry: Entry = {
