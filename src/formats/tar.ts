@@ -249,20 +249,12 @@ class DataStream implements Body {
 }
 
 /** What makeEntry has worked out when a sparse map must be read (see makeEntry). */
-interface Made {
-  path: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  mtimeNsec: number;
-  size: number;
+type Made = Pick<Entry, 'path' | 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'mtimeNsec' | 'size'> & {
   /** Data bytes after the header. */
   stored: number;
   /** The file's size with its holes. */
   realSize: number;
-}
+};
 
 class TarParser {
   private index = 0;
