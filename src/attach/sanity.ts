@@ -17,7 +17,7 @@ export const WHOLE_ROOT_PATHS = ['lib/svc', 'sbin/zonename', 'usr/bin/chmod'] as
 export const SYSTEM_IMAGE_MARKER = 'var/svc/manifest/system/sysevent.xml';
 
 const WATCHED = new Set<string>([...REQUIRED_DIRS, ...WHOLE_ROOT_PATHS, SYSTEM_IMAGE_MARKER]);
-/** Length of the longest watched directory ("etc/svc"). */
+/** Longest watched path an ancestor could equal: a longer first or second component matches none. */
 const MAX_WATCHED_DIR = Math.max(...REQUIRED_DIRS.map((d) => d.length), ...WHOLE_ROOT_PATHS.map((d) => d.length));
 
 /** Rule 'sanity-observer': passes entries through, noting the watched paths it sees. */

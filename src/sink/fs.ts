@@ -97,9 +97,9 @@ export interface FsSinkOptions {
 }
 
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
+const WORKER_AFTER_FILES = 48;
 /** Room kept for a queued file's records (headers, path), beyond its data. */
 const RECORD_ROOM = 4096;
-const WORKER_AFTER_FILES = 48;
 const EMPTY = Buffer.alloc(0);
 /** Queued names kept before the first prune (see pruneInflight). */
 const INFLIGHT_MIN = 1024;
@@ -517,19 +517,21 @@ export class FsSink implements Sink {
     const mark = this.inflight.get(key);
     if (mark === undefined) return;
     this.inflight.delete(key);
-    if (!this.queue.pending(mark)) return;
-    this.queue.drainTo(mark);
-    this.absorbNews();
-    // An earlier file failed there: that is the run's error, not what the
-    // caller was about to find missing.
-    if (this.pendingError) throw this.pendingError;
+    if (this.queue.pending(mark)) this.drainQueue(mark);
   }
 
-  /** Wait until the writing thread has done everything queued, and take in what it reported. */
-  private drainQueue(): void {
+  /**
+   * Wait until the writing thread has done everything queued (or, given a
+   * mark, everything queued before it), and take in what it reported.
+   */
+  private drainQueue(upTo?: number): void {
     if (this.queue === null) return;
-    this.queue.drain();
-    this.inflight.clear();
+    if (upTo === undefined) {
+      this.queue.drain();
+      this.inflight.clear();
+    } else {
+      this.queue.drainTo(upTo);
+    }
     this.absorbNews();
     // An earlier file failed there: that is the run's error, not what the
     // caller was about to find missing.
