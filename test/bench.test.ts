@@ -79,3 +79,15 @@ t.test('gen-cpio: a deterministic odc stream that GNU cpio lists', async (t) => 
   t.equal(list.status, 0, list.stderr);
   t.equal(list.stdout.trim().split('\n').length, summary.entries, 'every entry lists');
 });
+
+t.test('the bench starts zonep2v as its launcher does: environment and node flags from the shebang', async (t) => {
+  const util = await import('../bench/util.js');
+  const shebang = fs.readFileSync(util.BIN, 'utf8').split('\n', 1)[0]!;
+  t.match(shebang, /^#!\/usr\/bin\/env -S /, 'the launcher sets its environment and flags through env -S');
+  for (const [k, v] of Object.entries(util.BIN_ENV)) t.ok(shebang.includes(` ${k}=${v} `), `${k}=${v} is the shebang's`);
+  t.equal(util.BIN_ENV['MALLOC_ARENA_MAX'], '1', 'one malloc arena');
+  t.ok(util.BIN_NODE_FLAGS.includes('--max-semi-space-size=1'), 'a small young generation');
+  t.notOk(util.BIN_NODE_FLAGS.some((f: string) => f.includes('=') && !f.startsWith('--')), 'no environment assignment among the node flags');
+  t.equal(util.binEnv({ A: 'b' })['MALLOC_ARENA_MAX'], '1', 'binEnv adds the environment to a base');
+  t.equal(util.binEnv({ A: 'b' })['A'], 'b');
+});
