@@ -311,7 +311,15 @@ t.test('cleanup that cannot finish (a file system mounted in the root): exit 255
   let mp = '';
   const ok = await waitFor(() => {
     if (!rootHas(zp, 2)) return false;
-    const d = fs.readdirSync(path.join(zp, 'root')).find((x) => fs.lstatSync(path.join(zp, 'root', x)).isDirectory());
+    // The sink's temporary names (.zonep2v-fifo-*) come and go under our feet.
+    const isDir = (x: string) => {
+      try {
+        return fs.lstatSync(path.join(zp, 'root', x)).isDirectory();
+      } catch {
+        return false;
+      }
+    };
+    const d = fs.readdirSync(path.join(zp, 'root')).find(isDir);
     if (d) mp = path.join(zp, 'root', d);
     return !!d;
   });
