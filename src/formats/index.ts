@@ -42,16 +42,65 @@ export interface OpenOptions extends Partial<ParseContext> {
   signal?: AbortSignal;
 }
 
-/** Entries of an archive given as raw (possibly compressed) bytes. */
-export async function* openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions = {}): AsyncGenerator<Entry> {
-  const ctx = makeContext(opts);
-  const decoded = await decodeStream(raw, { signal: opts.signal });
-  ctx.info.compression.push(...decoded.layers);
-  const r = new ByteReader(decoded.data);
-  try {
-    yield* await detectParser(r, ctx);
-  } finally {
-    await r.close();
+/**
+ * Entries of an archive given as raw (possibly compressed) bytes. Not an
+ * async generator: once open, next() is the parser's own (an async
+ * generator layer here cost a promise chain per entry); the reader is
+ * closed when the entries end, fail or are abandoned (return()).
+ */
+export function openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions = {}): AsyncIterableIterator<Entry> {
+  return new ArchiveEntries(raw, opts);
+}
+
+class ArchiveEntries implements AsyncIterableIterator<Entry> {
+  private parser: AsyncGenerator<Entry> | undefined;
+  private reader: ByteReader | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly raw: AsyncIterable<Buffer>,
+    private readonly opts: OpenOptions,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Entry>> {
+    if (this.parser !== undefined) return this.parser.next().then(this.passed, this.failed);
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return this.open().then(() => this.next(), this.failed);
+  }
+
+  async return(): Promise<IteratorResult<Entry>> {
+    try {
+      await this.parser?.return(undefined);
+    } finally {
+      await this.end();
+    }
+    return { value: undefined, done: true };
+  }
+
+  private async open(): Promise<void> {
+    const ctx = makeContext(this.opts);
+    const decoded = await decodeStream(this.raw, { signal: this.opts.signal });
+    ctx.info.compression.push(...decoded.layers);
+    this.reader = new ByteReader(decoded.data);
+    this.parser = await detectParser(this.reader, ctx);
+  }
+
+  private readonly passed = (res: IteratorResult<Entry>): IteratorResult<Entry> | Promise<IteratorResult<Entry>> => (res.done ? this.end().then(() => res) : res);
+
+  private readonly failed = (err: unknown): Promise<never> => this.end().then(() => Promise.reject(err));
+
+  /** Close the reader once (the decoder and the source with it). */
+  private async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.parser = undefined;
+    const r = this.reader;
+    this.reader = undefined;
+    await r?.close();
   }
 }
 
