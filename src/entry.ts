@@ -61,6 +61,17 @@ export interface Entry {
 }
 
 /**
+ * A stream of entries. A stage that often has the next entry at hand may
+ * also offer nextNow(): that entry, synchronously, or undefined when the
+ * consumer must await next() (for the next entry or for the end). It spares
+ * a promise per entry on the common path. Never call it while a next() is
+ * pending.
+ */
+export interface EntryStream extends AsyncIterableIterator<Entry> {
+  nextNow?(): Entry | undefined;
+}
+
+/**
  * An entry's body. A producer whose bytes are already in memory may also
  * offer takeNow(): the whole body at once, synchronously (consumed as by
  * iteration), or undefined when it is not all there yet. It lets the sink

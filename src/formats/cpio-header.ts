@@ -34,16 +34,17 @@ export interface CpioHeader {
 
 export const HEADER_SIZE: Record<CpioVariant, number> = { 'bin-le': 26, 'bin-be': 26, odc: 76, newc: 110, crc: 110 };
 
-/** The variant whose magic starts `b` (at least 6 bytes for the ASCII ones), or null. */
-export function sniffVariant(b: Buffer): CpioVariant | null {
-  if (b.length >= 2) {
-    if (b[0] === 0xc7 && b[1] === 0x71) return 'bin-le';
-    if (b[0] === 0x71 && b[1] === 0xc7) return 'bin-be';
+/** The variant whose magic starts at `b[at]` (at least 6 bytes for the ASCII ones), or null. */
+export function sniffVariant(b: Buffer, at = 0): CpioVariant | null {
+  const n = b.length - at;
+  if (n >= 2) {
+    if (b[at] === 0xc7 && b[at + 1] === 0x71) return 'bin-le';
+    if (b[at] === 0x71 && b[at + 1] === 0xc7) return 'bin-be';
   }
-  if (b.length >= 6 && b[0] === 0x30 && b[1] === 0x37 && b[2] === 0x30 && b[3] === 0x37 && b[4] === 0x30) {
-    if (b[5] === 0x37) return 'odc';
-    if (b[5] === 0x31) return 'newc';
-    if (b[5] === 0x32) return 'crc';
+  if (n >= 6 && b[at] === 0x30 && b[at + 1] === 0x37 && b[at + 2] === 0x30 && b[at + 3] === 0x37 && b[at + 4] === 0x30) {
+    if (b[at + 5] === 0x37) return 'odc';
+    if (b[at + 5] === 0x31) return 'newc';
+    if (b[at + 5] === 0x32) return 'crc';
   }
   return null;
 }
@@ -86,13 +87,13 @@ function field(table: Int8Array, base: number, variant: CpioVariant, name: strin
 const octal = (name: string, b: Buffer, off: number, len: number, where: Where) => field(OCT, 8, 'odc', name, b, off, len, where);
 const hex8 = (variant: CpioVariant, name: string, b: Buffer, off: number, where: Where) => field(HEX, 16, variant, name, b, off, 8, where);
 
-/** Decode the fixed header `b` (exactly HEADER_SIZE[variant] bytes). */
-export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): CpioHeader {
+/** Decode the fixed header at `b[at]` (HEADER_SIZE[variant] bytes). */
+export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where, at = 0): CpioHeader {
   switch (variant) {
     case 'bin-le':
     case 'bin-be': {
       const le = variant === 'bin-le';
-      const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+      const u16 = (o: number) => (le ? b.readUInt16LE(at + o) : b.readUInt16BE(at + o));
       const dev = u16(2);
       const ino = u16(4);
       const rdev = u16(14);
@@ -117,9 +118,9 @@ export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): Cpi
       };
     }
     case 'odc': {
-      const dev = octal('dev', b, 6, 6, where);
-      const ino = octal('ino', b, 12, 6, where);
-      const rdev = octal('rdev', b, 42, 6, where);
+      const dev = octal('dev', b, at + 6, 6, where);
+      const ino = octal('ino', b, at + 12, 6, where);
+      const rdev = octal('rdev', b, at + 42, 6, where);
       return {
         variant,
         size: 76,
@@ -127,24 +128,24 @@ export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): Cpi
         devMajor: dev,
         devMinor: 0,
         ino,
-        mode: octal('mode', b, 18, 6, where),
-        uid: octal('uid', b, 24, 6, where),
-        gid: octal('gid', b, 30, 6, where),
-        nlink: octal('nlink', b, 36, 6, where),
+        mode: octal('mode', b, at + 18, 6, where),
+        uid: octal('uid', b, at + 24, 6, where),
+        gid: octal('gid', b, at + 30, 6, where),
+        nlink: octal('nlink', b, at + 36, 6, where),
         // Written as an old 16-bit dev_t: major << 8 | minor.
         rdevMajor: Math.floor(rdev / 256),
         rdevMinor: rdev & 0xff,
-        mtime: octal('mtime', b, 48, 11, where),
-        namesize: octal('namesize', b, 59, 6, where),
-        filesize: octal('filesize', b, 65, 11, where),
+        mtime: octal('mtime', b, at + 48, 11, where),
+        namesize: octal('namesize', b, at + 59, 6, where),
+        filesize: octal('filesize', b, at + 65, 11, where),
         check: 0,
       };
     }
     case 'newc':
     case 'crc': {
-      const ino = hex8(variant, 'ino', b, 6, where);
-      const devMajor = hex8(variant, 'devmajor', b, 62, where);
-      const devMinor = hex8(variant, 'devminor', b, 70, where);
+      const ino = hex8(variant, 'ino', b, at + 6, where);
+      const devMajor = hex8(variant, 'devmajor', b, at + 62, where);
+      const devMinor = hex8(variant, 'devminor', b, at + 70, where);
       return {
         variant,
         size: 110,
@@ -152,16 +153,16 @@ export function decodeHeader(variant: CpioVariant, b: Buffer, where: Where): Cpi
         devMajor,
         devMinor,
         ino,
-        mode: hex8(variant, 'mode', b, 14, where),
-        uid: hex8(variant, 'uid', b, 22, where),
-        gid: hex8(variant, 'gid', b, 30, where),
-        nlink: hex8(variant, 'nlink', b, 38, where),
-        mtime: hex8(variant, 'mtime', b, 46, where),
-        filesize: hex8(variant, 'filesize', b, 54, where),
-        rdevMajor: hex8(variant, 'rdevmajor', b, 78, where),
-        rdevMinor: hex8(variant, 'rdevminor', b, 86, where),
-        namesize: hex8(variant, 'namesize', b, 94, where),
-        check: hex8(variant, 'check', b, 102, where),
+        mode: hex8(variant, 'mode', b, at + 14, where),
+        uid: hex8(variant, 'uid', b, at + 22, where),
+        gid: hex8(variant, 'gid', b, at + 30, where),
+        nlink: hex8(variant, 'nlink', b, at + 38, where),
+        mtime: hex8(variant, 'mtime', b, at + 46, where),
+        filesize: hex8(variant, 'filesize', b, at + 54, where),
+        rdevMajor: hex8(variant, 'rdevmajor', b, at + 78, where),
+        rdevMinor: hex8(variant, 'rdevminor', b, at + 86, where),
+        namesize: hex8(variant, 'namesize', b, at + 94, where),
+        check: hex8(variant, 'check', b, at + 102, where),
       };
     }
   }

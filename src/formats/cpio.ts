@@ -33,7 +33,7 @@
 //   "xattr-skipped" warning (the file was already yielded); sparse files
 //   (0200000) become Entry.sparse regions.
 
-import { type Body, type Entry, type EntryType, emptyBody } from '../entry.js';
+import { type Body, type Entry, type EntryStream, type EntryType, emptyBody } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
@@ -288,19 +288,19 @@ class CpioParser {
   /** The next member if its header and name are buffered now (consumed), else undefined (nothing consumed). */
   memberNow(): Member | undefined {
     const r = this.r;
-    const magic = r.peekBuffered(6);
-    if (magic === undefined) return undefined;
-    const variant = sniffVariant(magic);
+    const at = r.windowAt(6);
+    if (at < 0) return undefined;
+    const w = r.window;
+    const variant = sniffVariant(w, at);
     if (variant === null) return undefined;
     const size = HEADER_SIZE[variant];
-    const hb = r.peekBuffered(size);
-    if (hb === undefined) return undefined;
+    if (r.windowAt(size) < 0) return undefined;
     const offset = r.position;
-    const h = this.decode(variant, hb, offset);
+    const h = this.decode(variant, w, offset, at);
     const nameLen = h.namesize + padding(h.size + h.namesize, h.align);
     if (r.buffered < size + nameLen) return undefined;
-    r.skipBuffered(size);
-    return this.named(h, r.takeBuffered(nameLen)!, offset);
+    r.skipBuffered(size + nameLen);
+    return this.named(h, w, at + size, offset);
   }
 
   /** The next member, waiting for input as needed. */
@@ -312,9 +312,9 @@ class CpioParser {
     if (!variant) this.noMagic(magic, offset);
     const where0: Where = { offset, index: this.index };
     const hb = await readExact(r, HEADER_SIZE[variant], 'cpio header', where0);
-    const h = this.decode(variant, hb, offset);
+    const h = this.decode(variant, hb, offset, 0);
     const nb = await readExact(r, h.namesize + padding(h.size + h.namesize, h.align), 'cpio file name', where0);
-    return this.named(h, nb, offset);
+    return this.named(h, nb, 0, offset);
   }
 
   private noMagic(magic: Buffer, offset: number): never {
@@ -330,14 +330,14 @@ class CpioParser {
     throw new ArchiveError('bad-magic', `no cpio header magic (found ${hex})`, { offset, index }, 'the archive is corrupt or truncated mid-file');
   }
 
-  /** The header's fields, with the name size checked before the name is read. */
-  private decode(variant: CpioVariant, hb: Buffer, offset: number): CpioHeader {
+  /** The header's fields (at `hb[at]`), with the name size checked before the name is read. */
+  private decode(variant: CpioVariant, hb: Buffer, offset: number, at: number): CpioHeader {
     if (this.firstVariant === null) {
       this.firstVariant = variant;
       this.ctx.info.format ??= `cpio-${variant}`;
     }
     const where0: Where = { offset, index: this.index };
-    const h = decodeHeader(variant, hb, where0);
+    const h = decodeHeader(variant, hb, where0, at);
     // Name: namesize bytes including the NUL, then padding.
     if (h.namesize === 0) throw new ArchiveError('bad-name', 'cpio header with a name size of 0', where0);
     const max = this.ctx.limits.maxPathBytes;
@@ -345,13 +345,16 @@ class CpioParser {
     return h;
   }
 
-  private named(h: CpioHeader, nb: Buffer, offset: number): Member {
-    const nul = nb.subarray(0, h.namesize).indexOf(0);
-    if (nul !== h.namesize - 1) {
-      const partial = nb.toString('latin1', 0, nul >= 0 ? nul : h.namesize);
+  /** The member whose name starts at `b[at]` (h.namesize bytes, NUL included). */
+  private named(h: CpioHeader, b: Buffer, at: number, offset: number): Member {
+    const end = at + h.namesize - 1;
+    const found = b.indexOf(0, at);
+    const nul = found < 0 || found > end ? -1 : found;
+    if (nul !== end) {
+      const partial = b.toString('latin1', at, nul >= 0 ? nul : end + 1);
       throw new ArchiveError('bad-name', nul < 0 ? 'name not NUL-terminated' : 'name contains a NUL byte', { entry: partial, offset, index: this.index });
     }
-    const path = nb.toString('latin1', 0, nul);
+    const path = b.toString('latin1', at, end);
     return { h, path, offset, where: { entry: path, offset, index: this.index }, dataPad: padding(h.filesize, h.align) };
   }
 
@@ -616,32 +619,135 @@ class CpioParser {
   }
 }
 
+/** A member taken in by nextNow() whose handling needs the slow path; `e` undefined: not yet counted (entry() not run). */
+interface Held {
+  m: Member;
+  e: Entry | null | undefined;
+}
+
+const DONE: IteratorResult<Entry> = { value: undefined, done: true };
+
 /**
- * Kept small (see CpioParser): the common members (a file, a directory, a
- * symlink, all bytes buffered) take no await here but the yield.
+ * The entries of a cpio stream. nextNow() serves the common members (a
+ * file, directory or symlink whose bytes are buffered) with no promise;
+ * next() handles everything, the rare cases through CpioParser's methods.
+ * Kept small for the reason given at CpioParser.
  */
-export const parseCpio: ParseFn = async function* (r, ctx) {
-  const p = new CpioParser(r, ctx);
-  for (;;) {
-    const m = p.memberNow() ?? (await p.member());
-    if (isTrailer(m)) {
-      yield* p.atTrailer();
-      return;
+class CpioEntries implements EntryStream {
+  private readonly p: CpioParser;
+  /** The last file handed out: its body ends (skipped if unread) before the next member. */
+  private body: MemberBody | null = null;
+  private bodyOf: Member | null = null;
+  private held: Held | null = null;
+  /** A case that yields several entries (hard links, the trailer), being handed out. */
+  private sub: AsyncGenerator<Entry> | null = null;
+  private ended = false;
+
+  constructor(r: ByteReader, ctx: ParseContext) {
+    this.p = new CpioParser(r, ctx);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  nextNow(): Entry | undefined {
+    if (this.sub !== null || this.held !== null || this.ended) return undefined;
+    const p = this.p;
+    if (this.body !== null) {
+      if (!p.finishDataNow(this.body, this.bodyOf!)) return undefined;
+      this.body = null;
+      this.bodyOf = null;
     }
-    const entry = p.entry(m);
-    if (entry === null) {
-      await p.record(m);
-    } else if (entry.type !== 'file') {
-      if (!p.restNow(m, entry)) await p.rest(m, entry);
-      yield entry;
-    } else if (m.h.nlink > 1) {
-      yield* p.linkedFile(m, entry);
-    } else if (isSparseMode(m.h.mode)) {
-      yield* p.file(m, entry);
-    } else {
-      const body = p.data(m, entry);
-      yield entry;
-      if (!p.finishDataNow(body, m)) await p.finishData(body, m);
+    const m = p.memberNow();
+    if (m === undefined) return undefined;
+    if (isTrailer(m)) {
+      this.held = { m, e: undefined };
+      return undefined;
+    }
+    const e = p.entry(m);
+    if (e !== null) {
+      if (e.type === 'file') {
+        if (m.h.nlink <= 1 && !isSparseMode(m.h.mode)) return this.file(m, e);
+      } else if (p.restNow(m, e)) {
+        return e;
+      }
+    }
+    this.held = { m, e };
+    return undefined;
+  }
+
+  next(): Promise<IteratorResult<Entry>> {
+    const e = this.nextNow();
+    if (e !== undefined) return Promise.resolve({ value: e, done: false });
+    return this.nextSlow();
+  }
+
+  async return(): Promise<IteratorResult<Entry>> {
+    this.ended = true;
+    const sub = this.sub;
+    this.sub = null;
+    await sub?.return(undefined);
+    return DONE;
+  }
+
+  private file(m: Member, e: Entry): Entry {
+    this.body = this.p.data(m, e);
+    this.bodyOf = m;
+    return e;
+  }
+
+  private async nextSlow(): Promise<IteratorResult<Entry>> {
+    const p = this.p;
+    try {
+      for (;;) {
+        if (this.sub !== null) {
+          const r = await this.sub.next();
+          if (!r.done) return r;
+          this.sub = null;
+          continue;
+        }
+        if (this.ended) return DONE;
+        let h = this.held;
+        this.held = null;
+        if (h === null) {
+          if (this.body !== null) {
+            const body = this.body;
+            this.body = null;
+            await p.finishData(body, this.bodyOf!);
+            this.bodyOf = null;
+          }
+          h = { m: p.memberNow() ?? (await p.member()), e: undefined };
+        }
+        const m = h.m;
+        if (h.e === undefined) {
+          if (isTrailer(m)) {
+            this.ended = true;
+            this.sub = p.atTrailer();
+            continue;
+          }
+          h.e = p.entry(m);
+        }
+        const e = h.e;
+        if (e === null) {
+          await p.record(m);
+        } else if (e.type !== 'file') {
+          if (!p.restNow(m, e)) await p.rest(m, e);
+          return { value: e, done: false };
+        } else if (m.h.nlink > 1) {
+          this.sub = p.linkedFile(m, e);
+        } else if (isSparseMode(m.h.mode)) {
+          this.sub = p.file(m, e);
+        } else {
+          return { value: this.file(m, e), done: false };
+        }
+      }
+    } catch (err) {
+      this.ended = true;
+      this.sub = null;
+      throw err;
     }
   }
-};
+}
+
+export const parseCpio: ParseFn = (r, ctx) => new CpioEntries(r, ctx);

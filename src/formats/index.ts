@@ -1,7 +1,7 @@
 // Open an archive: undo compression, detect the container, hand the bytes to
 // its parser. Every format yields the same Entry stream.
 
-import type { Entry } from '../entry.js';
+import type { Entry, EntryStream } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import { ByteReader } from '../source/reader.js';
 import { decodeStream } from '../decode/index.js';
@@ -27,7 +27,7 @@ const PARSERS: Record<FormatName, () => Promise<ParseFn>> = {
  * The parser of decoded bytes whose container is detected from their first
  * bytes. Returned rather than re-yielded: a generator layer per entry less.
  */
-export async function detectParser(r: ByteReader, ctx: ParseContext): Promise<AsyncGenerator<Entry>> {
+export async function detectParser(r: ByteReader, ctx: ParseContext): Promise<EntryStream> {
   const head = await r.peek(1024);
   if (head.length === 0) throw new ArchiveError('empty', 'the input is empty', { offset: r.position }, 'give a flar, cpio, ufsdump, pax or tar archive');
   const format = detectFormat(head);
@@ -48,14 +48,16 @@ export interface OpenOptions extends Partial<ParseContext> {
  * generator layer here cost a promise chain per entry); the reader is
  * closed when the entries end, fail or are abandoned (return()).
  */
-export function openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions = {}): AsyncIterableIterator<Entry> {
+export function openArchive(raw: AsyncIterable<Buffer>, opts: OpenOptions = {}): EntryStream {
   return new ArchiveEntries(raw, opts);
 }
 
-class ArchiveEntries implements AsyncIterableIterator<Entry> {
-  private parser: AsyncGenerator<Entry> | undefined;
+class ArchiveEntries implements EntryStream {
+  private parser: EntryStream | undefined;
   private reader: ByteReader | undefined;
   private ended = false;
+  /** An error nextNow() caught: next() reports it, after closing the reader. */
+  private caught: { err: unknown } | undefined;
 
   constructor(
     private readonly raw: AsyncIterable<Buffer>,
@@ -66,7 +68,23 @@ class ArchiveEntries implements AsyncIterableIterator<Entry> {
     return this;
   }
 
+  nextNow(): Entry | undefined {
+    const p = this.parser;
+    if (p === undefined || p.nextNow === undefined) return undefined;
+    try {
+      return p.nextNow();
+    } catch (err) {
+      this.caught = { err };
+      return undefined;
+    }
+  }
+
   next(): Promise<IteratorResult<Entry>> {
+    if (this.caught !== undefined) {
+      const { err } = this.caught;
+      this.caught = undefined;
+      return this.failed(err);
+    }
     if (this.parser !== undefined) return this.parser.next().then(this.passed, this.failed);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return this.open().then(() => this.next(), this.failed);
@@ -74,7 +92,7 @@ class ArchiveEntries implements AsyncIterableIterator<Entry> {
 
   async return(): Promise<IteratorResult<Entry>> {
     try {
-      await this.parser?.return(undefined);
+      await this.parser?.return?.(undefined);
     } finally {
       await this.end();
     }

@@ -1,7 +1,7 @@
 // What every container parser shares: its signature, the context it reports
 // into, and the identification later stages read (progress, attach, inspect).
 
-import type { Entry } from '../entry.js';
+import type { Entry, EntryStream } from '../entry.js';
 import type { ByteReader } from '../source/reader.js';
 import type { Where } from '../errors.js';
 
@@ -64,7 +64,7 @@ export interface ParseContext {
  * the parser skips whatever was not read. After its end marker a parser reads
  * its input to the end, so that a decompressor's late error surfaces.
  */
-export type ParseFn = (r: ByteReader, ctx: ParseContext) => AsyncGenerator<Entry>;
+export type ParseFn = (r: ByteReader, ctx: ParseContext) => EntryStream;
 
 export function makeContext(partial: Partial<ParseContext> = {}): ParseContext {
   return {

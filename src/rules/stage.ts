@@ -7,7 +7,7 @@
 // entry no rule cares about costs one normalisation plus one cheap check per
 // rule; entries a stage emits flow through the stages after it only.
 
-import type { Entry } from '../entry.js';
+import type { Entry, EntryStream } from '../entry.js';
 import { normPath } from './path.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -45,7 +45,7 @@ export function defineRule(name: string, start: (ctx: RuleContext) => Stage): St
  * async iterator rather than an async generator: on the common path (every
  * stage passes the entry) it costs one promise per entry.
  */
-export function runStages(entries: AsyncIterable<Entry>, stages: readonly Stage[]): AsyncIterableIterator<Entry> {
+export function runStages(entries: AsyncIterable<Entry>, stages: readonly Stage[]): EntryStream {
   return new StageRunner(entries[Symbol.asyncIterator](), stages);
 }
 
@@ -53,7 +53,7 @@ function isList(r: Emit): r is readonly Entry[] {
   return Array.isArray(r);
 }
 
-class StageRunner implements AsyncIterableIterator<Entry> {
+class StageRunner implements EntryStream {
   /** Entries ready to hand out (from lists and finish steps), in order. */
   private queue: Entry[] = [];
   private qi = 0;
@@ -71,7 +71,36 @@ class StageRunner implements AsyncIterableIterator<Entry> {
     return this;
   }
 
+  /** A stage's answer that nextNow() could not hand out: next() waits for it first. */
+  private held: Promise<void> | undefined;
+
+  /**
+   * The next entry when the source has one at hand and every stage passes
+   * it as it is; else undefined, and what was taken is left for next().
+   */
+  nextNow(): Entry | undefined {
+    if (this.held !== undefined || this.qi < this.queue.length || this.ended || this.closed) return undefined;
+    const e = (this.src as EntryStream).nextNow?.();
+    if (e === undefined) return undefined;
+    const stages = this.stages;
+    const n = stages.length;
+    const rel = normPath(e.path);
+    for (let i = 0; i < n; i++) {
+      const out = stages[i]!.entry(e, rel);
+      if (out !== e) {
+        this.held = this.take(out, e, i, rel);
+        return undefined;
+      }
+    }
+    return e;
+  }
+
   next(): Promise<IteratorResult<Entry>> {
+    if (this.held !== undefined) {
+      const held = this.held;
+      this.held = undefined;
+      return held.then(() => this.slowNext());
+    }
     // Common path: nothing queued, input not ended: one .then per entry.
     if (this.qi >= this.queue.length && !this.ended && !this.closed) return this.src.next().then(this.step);
     return this.slowNext();

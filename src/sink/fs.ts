@@ -544,7 +544,11 @@ export class FsSink implements Sink {
    * no drain kept every file's name, ~100 bytes each (+4 MiB at 8 GiB).
    */
   private pruneInflight(): void {
-    for (const [k, mark] of this.inflight) if (!this.queue!.pending(mark)) this.inflight.delete(k);
+    // forEach, not for-of: no [key, value] array per name.
+    const q = this.queue!;
+    this.inflight.forEach((mark, k, m) => {
+      if (!q.pending(mark)) m.delete(k);
+    });
     this.inflightLimit = Math.max(INFLIGHT_MIN, 2 * this.inflight.size);
   }
 

@@ -97,6 +97,20 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * For hot header paths, with no allocation at all: when `n` bytes are
+   * buffered, the index in `window` where they start; else -1. Nothing is
+   * consumed; the index is valid until the reader is next used.
+   */
+  windowAt(n: number): number {
+    return this.buf.length - this.pos >= n ? this.pos : -1;
+  }
+
+  /** The buffer windowAt() indexes into. */
+  get window(): Buffer {
+    return this.buf;
+  }
+
   /** Exactly `n` bytes if they are all buffered now (zero-copy, consumed), else undefined. */
   takeBuffered(n: number): Buffer | undefined {
     if (this.buffered < n) return undefined;
