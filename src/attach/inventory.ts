@@ -13,7 +13,7 @@
 
 import fsSync from 'node:fs';
 import path from 'node:path';
-import { bufferBody, readBody, displayPath, type Entry } from '../entry.js';
+import { bufferBody, copyEntry, readBody, displayPath, type Entry } from '../entry.js';
 import type { RuleContext } from '../rules/types.js';
 import { runStages, type Emit, type Stage, type StageRule } from '../rules/stage.js';
 import { etcReleaseLine, parseDepend, parseGzOnly, parseInstRelease, parsePkginfo, type PkgInfo } from './pkginfo.js';
@@ -146,7 +146,9 @@ export class InventoryRule implements StageRule {
     }
     return readBody(e, this.cap).then((buf) => {
       use(this.raw, buf.toString('latin1'));
-      return { ...e, body: bufferBody(buf) };
+      const c = copyEntry(e);
+      c.body = bufferBody(buf);
+      return c;
     });
   }
 

@@ -21,7 +21,7 @@ import {
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
-import { WRITTEN } from '../sink/types.js';
+import { drive } from '../pipeline/run.js';
 import { clearRoot } from '../sink/clear-root.js';
 import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
 import { describeError, Interrupt, openSource, Warnings } from './common.js';
@@ -113,10 +113,9 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     let entries = 0;
     let bytes = 0;
     let lastEvent = 0;
-    for await (const e of stream) {
+    interrupt.check();
+    await drive(stream, sink, (e) => {
       interrupt.check();
-      const w = sink.write(e);
-      if (w !== WRITTEN) await w;
       entries++;
       if (e.type === 'file') bytes += e.size;
       progress.update(entries, bytes, src.input?.bytesRead() ?? 0);
@@ -124,7 +123,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
         lastEvent = Date.now();
         log.event('progress', { entries, bytes, inputBytes: src.input?.bytesRead() ?? 0, expectedBytes: src.info.expectedBytes });
       }
-    }
+    });
     interrupt.check();
     progress.done();
     await sink.write(reportEntry(ctx));

@@ -33,7 +33,7 @@
 //   "xattr-skipped" warning (the file was already yielded); sparse files
 //   (0200000) become Entry.sparse regions.
 
-import { type Body, type Entry, type EntryStream, type EntryType, emptyBody } from '../entry.js';
+import { type Body, type Entry, type EntryStream, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
@@ -202,7 +202,13 @@ function sameInode(a: CpioHeader, b: CpioHeader, withSize: boolean): boolean {
 }
 
 function asHardlink(e: Entry, target: string): Entry {
-  return { ...e, type: 'hardlink', linkTarget: target, size: 0, sparse: undefined, body: emptyBody };
+  const h = copyEntry(e);
+  h.type = 'hardlink';
+  h.linkTarget = target;
+  h.size = 0;
+  h.sparse = undefined;
+  h.body = emptyBody;
+  return h;
 }
 
 const ZEROS = Buffer.alloc(65536);
@@ -382,20 +388,7 @@ class CpioParser {
     if (h.mode === SECMODE || (h.mode & 0xf000) === XATTR_TYPE) return null;
     const type = TYPES[h.mode & S_IFMT];
     if (!type) return null;
-    const entry: Entry = {
-      path: m.path,
-      type,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      mtime: h.mtime,
-      mtimeNsec: 0,
-      size: 0,
-      nlink: h.nlink,
-      offset: m.offset,
-      index: this.index - 1,
-      body: emptyBody,
-    };
+    const entry = newEntry(m.path, type, h.mode & 0o7777, h.uid, h.gid, h.mtime, 0, 0, m.offset, this.index - 1, emptyBody, h.nlink);
     if (type === 'char' || type === 'block') {
       entry.devMajor = h.rdevMajor;
       entry.devMinor = h.rdevMinor;

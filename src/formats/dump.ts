@@ -25,7 +25,7 @@
 // "unsupported"); lenient mode warns and yields what the dump holds.
 
 import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
-import { emptyBody } from '../entry.js';
+import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
@@ -528,21 +528,9 @@ class DumpParser {
         tape.entry = undefined;
         const e = item.entry;
         for (let i = 1; i < item.paths.length; i++) {
-          yield {
-            path: item.paths[i]!,
-            type: 'hardlink',
-            mode: e.mode,
-            uid: e.uid,
-            gid: e.gid,
-            mtime: e.mtime,
-            mtimeNsec: e.mtimeNsec,
-            size: 0,
-            nlink: e.nlink,
-            linkTarget: e.path,
-            offset: e.offset,
-            index: this.nextIndex(),
-            body: emptyBody,
-          };
+          const link = newEntry(item.paths[i]!, 'hardlink', e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, 0, e.offset, this.nextIndex(), emptyBody, e.nlink);
+          link.linkTarget = e.path;
+          yield link;
         }
       }
       await tape.finish();
@@ -700,20 +688,7 @@ class DumpParser {
     for (const { d, path } of this.table.dirsInOrder()) {
       const info = this.table.dirInfo(d);
       const x = this.dirXattrs.get(info.ino);
-      const e: Entry = {
-        path,
-        type: 'dir',
-        mode: info.mode & 0o7777,
-        uid: info.uid,
-        gid: info.gid,
-        mtime: info.mtime,
-        mtimeNsec: info.mtimeNsec,
-        size: 0,
-        nlink: info.nlink,
-        offset: info.offset,
-        index: this.nextIndex(),
-        body: emptyBody,
-      };
+      const e = newEntry(path, 'dir', info.mode & 0o7777, info.uid, info.gid, info.mtime, info.mtimeNsec, 0, info.offset, this.nextIndex(), emptyBody, info.nlink);
       if (x) e.xattrs = x;
       yield e;
     }
@@ -877,20 +852,7 @@ class DumpParser {
    * objects (1.8 KB each, and slow to read).
    */
   private inodeEntry(h: Header, path: string, type: EntryType, size: number, body: Entry['body']): Entry {
-    return {
-      path,
-      type,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      mtime: h.mtime,
-      mtimeNsec: h.mtimeNsec,
-      size,
-      nlink: h.nlink,
-      offset: h.offset,
-      index: this.nextIndex(),
-      body,
-    };
+    return newEntry(path, type, h.mode & 0o7777, h.uid, h.gid, h.mtime, h.mtimeNsec, size, h.offset, this.nextIndex(), body, h.nlink);
   }
 
   /**

@@ -9,7 +9,7 @@
 // E6); lenient mode follows bsdtar, which is the conformance oracle.
 
 import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
-import { emptyBody } from '../entry.js';
+import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError } from '../errors.js';
 import type { Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
@@ -779,19 +779,7 @@ class TarParser {
       return this.skip(stored + pad(stored), 'entry data', this.ew()).then(() => null);
     }
 
-    const entry: Entry = {
-      path,
-      type,
-      mode,
-      uid,
-      gid,
-      mtime,
-      mtimeNsec,
-      size: type === 'file' ? realSize : 0,
-      offset: this.eStart,
-      index: this.index,
-      body: emptyBody,
-    };
+    const entry = newEntry(path, type, mode, uid, gid, mtime, mtimeNsec, type === 'file' ? realSize : 0, this.eStart, this.index, emptyBody);
     if (linkTarget !== undefined) entry.linkTarget = linkTarget;
     if (type === 'char' || type === 'block') {
       entry.devMajor = x?.devMajor ?? (magic === 'v7' ? 0 : this.num(h, 329, 8, 'devmajor'));

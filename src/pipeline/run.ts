@@ -26,27 +26,37 @@ export async function run(opts: RunOptions): Promise<SinkStats> {
   // The rules' modules load only for a run that has rules (install, convert).
   const stream = opts.rules && opts.ruleCtx ? (await import('../rules/index.js')).applyRules(opts.entries, opts.rules, opts.ruleCtx) : opts.entries;
   const p: Progress = { entries: 0, bytes: 0 };
+  await drive(stream, opts.sink, (e) => {
+    p.current = e;
+    p.entries++;
+    if (e.type === 'file') p.bytes += e.size;
+    opts.onEntry?.(p);
+  });
+  return opts.sink.finish();
+}
+
+/**
+ * Write every entry of `stream` to `sink` (not finishing it), calling
+ * `after(e)` once each is written. An entry is taken synchronously when the
+ * stream has it at hand (entry.ts EntryStream); the source is closed (a
+ * decompressor stopped) when the loop fails, as for-await would.
+ */
+export async function drive(stream: AsyncIterable<Entry>, sink: Sink, after?: (e: Entry) => void): Promise<void> {
   const it = stream[Symbol.asyncIterator]() as EntryStream;
   try {
     for (;;) {
-      // Synchronously when the stream has the entry at hand (entry.ts EntryStream).
       let e = it.nextNow?.();
       if (e === undefined) {
         const r = await it.next();
-        if (r.done) break;
+        if (r.done) return;
         e = r.value;
       }
-      p.current = e;
-      const w = opts.sink.write(e);
+      const w = sink.write(e);
       if (w !== WRITTEN) await w;
-      p.entries++;
-      if (e.type === 'file') p.bytes += e.size;
-      opts.onEntry?.(p);
+      after?.(e);
     }
   } catch (err) {
-    // As for-await does: the source is closed (a decompressor stopped) when the loop fails.
     await it.return?.().catch(() => undefined);
     throw err;
   }
-  return opts.sink.finish();
 }

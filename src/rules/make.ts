@@ -2,7 +2,7 @@
 // index -1 and offset -1 (they come from p2v, not from the archive) and the
 // run's date as mtime.
 
-import { bufferBody, emptyBody, readBody, bodyLength, type Entry, type EntryType } from '../entry.js';
+import { bufferBody, copyEntry, emptyBody, newEntry, readBody, bodyLength, type Entry, type EntryType } from '../entry.js';
 import type { RuleContext } from './types.js';
 
 export const ROOT = 0;
@@ -17,41 +17,20 @@ export interface Perm {
 
 /** Copy of an entry with its body replaced (all fields copied explicitly, so class-based entries work). */
 export function withBody(e: Entry, buf: Buffer, over: Partial<Perm> & { path?: string } = {}): Entry {
-  return {
-    path: over.path ?? e.path,
-    type: e.type,
-    mode: over.mode ?? e.mode,
-    uid: over.uid ?? e.uid,
-    gid: over.gid ?? e.gid,
-    mtime: e.mtime,
-    mtimeNsec: e.mtimeNsec,
-    size: e.type === 'file' ? buf.length : 0,
-    linkTarget: e.linkTarget,
-    devMajor: e.devMajor,
-    devMinor: e.devMinor,
-    nlink: e.nlink,
-    xattrs: e.xattrs,
-    offset: e.offset,
-    index: e.index,
-    body: e.type === 'file' ? bufferBody(buf) : emptyBody,
-  };
+  const c = copyEntry(e);
+  if (over.path !== undefined) c.path = over.path;
+  if (over.mode !== undefined) c.mode = over.mode;
+  if (over.uid !== undefined) c.uid = over.uid;
+  if (over.gid !== undefined) c.gid = over.gid;
+  c.size = e.type === 'file' ? buf.length : 0;
+  c.sparse = undefined;
+  c.body = e.type === 'file' ? bufferBody(buf) : emptyBody;
+  return c;
 }
 
 function added(path: string, type: EntryType, perm: Perm, ctx: RuleContext, buf?: Buffer): Entry {
   const secs = Math.floor(ctx.date.getTime() / 1000);
-  return {
-    path,
-    type,
-    mode: perm.mode & 0o7777,
-    uid: perm.uid,
-    gid: perm.gid,
-    mtime: secs,
-    mtimeNsec: 0,
-    size: buf ? buf.length : 0,
-    offset: -1,
-    index: -1,
-    body: buf ? bufferBody(buf) : emptyBody,
-  };
+  return newEntry(path, type, perm.mode & 0o7777, perm.uid, perm.gid, secs, 0, buf ? buf.length : 0, -1, -1, buf ? bufferBody(buf) : emptyBody);
 }
 
 export function addedDir(path: string, perm: Perm, ctx: RuleContext): Entry {
