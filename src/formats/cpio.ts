@@ -158,9 +158,14 @@ class MemberBody implements Body {
     else throw new ArchiveError('checksum', msg, this.where, 'the archive is corrupt: recreate or re-transfer it');
   }
 
-  /** finish() when nothing is left to skip: true when done (sum checked), false when finish() must run. */
+  /** finish() when what is left is buffered (an unread body is skipped, and summed): true when done, false when finish() must run. */
   finishNow(): boolean {
-    if (this.left > 0) return false;
+    if (this.left > 0) {
+      const c = this.r.takeBuffered(this.left);
+      if (c === undefined) return false;
+      this.left = 0;
+      if (this.verify) this.sum += byteSum(c);
+    }
     this.started = true;
     this.verifySum();
     return true;

@@ -8,7 +8,7 @@
 // header), strict mode refuses the archive rather than pick one (security
 // E6); lenient mode follows bsdtar, which is the conformance oracle.
 
-import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
+import type { Body, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError } from '../errors.js';
 import type { Where } from '../errors.js';
@@ -43,6 +43,9 @@ const T_GNU_VOLHDR = 0x56; // 'V'
 const T_SUN_XHDR = 0x58; // 'X'
 const T_GLOBAL = 0x67; // 'g'
 const T_XHDR = 0x78; // 'x'
+/** Header types read by step() only (their bodies are awaited): long names, Solaris ACLs and xattrs, volume headers. */
+const SPECIAL = new Set([T_GNU_LONGNAME, T_GNU_LONGLINK, T_SUN_ACL, T_SUN_XATTR, T_GNU_VOLHDR, T_GNU_MULTIVOL, T_GNU_NAMES]);
+const DONE: IteratorResult<Entry> = { value: undefined, done: true };
 
 type Magic = 'ustar' | 'gnu' | 'v7';
 
@@ -256,7 +259,7 @@ type Made = Pick<Entry, 'path' | 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'mt
   realSize: number;
 };
 
-class TarParser {
+class TarParser implements EntryStream {
   private index = 0;
   private global: PaxAttrs | null = null;
   private seenPax = false;
@@ -397,7 +400,103 @@ class TarParser {
 
   // ---- the loop ----------------------------------------------------------
 
-  async *run(): AsyncGenerator<Entry> {
+  /**
+   * The next entry when it, and every header before it, is buffered and
+   * needs no waiting: a plain header, or pax headers then one, the previous
+   * entry's data already passed. Else undefined, with nothing half done:
+   * next() (step()) takes over at the same header, or with the entry being
+   * made (held). No promise per entry on this path.
+   */
+  nextNow(): Entry | undefined {
+    if (this.finished || this.held !== null) return undefined;
+    const d = this.last;
+    if (d !== null) {
+      if (d.remaining > 0 && !d.finishNow()) return undefined;
+      this.last = null;
+    }
+    const r = this.r;
+    for (;;) {
+      const h = r.peekBuffered(BLOCK);
+      if (h === undefined || checkHeader(h) !== CK_OK) return undefined;
+      const tf = h[156]!;
+      const off = r.position;
+      const pax = tf === T_XHDR || tf === T_SUN_XHDR || tf === T_GLOBAL;
+      if (pax) {
+        // Only when its body is buffered too: readPax() is then synchronous.
+        const size = this.metaSize(h, off);
+        if (r.buffered < BLOCK + size + pad(size)) return undefined;
+      } else if (SPECIAL.has(tf)) {
+        return undefined;
+      }
+      r.skipBuffered(BLOCK);
+      const magic = this.sawHeader(h, off);
+      if (pax) {
+        this.readPax(h, off, tf);
+        continue;
+      }
+      const making = this.makeEntry(h, tf, magic);
+      if (making instanceof Promise) {
+        this.held = { making, off };
+        return undefined;
+      }
+      const e = this.made(making, off);
+      if (e !== null) return e;
+    }
+  }
+
+  next(): Promise<IteratorResult<Entry>> {
+    const e = this.nextNow();
+    if (e !== undefined) return Promise.resolve({ value: e, done: false });
+    return this.step().then(
+      (x) => (x === null ? DONE : { value: x, done: false }),
+      (err: unknown) => {
+        this.finished = true;
+        throw err;
+      },
+    );
+  }
+
+  async return(): Promise<IteratorResult<Entry>> {
+    this.finished = true;
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** A header was taken at `off`: the variant and the start of the entry's headers noted. */
+  private sawHeader(h: Buffer, off: number): Magic {
+    const magic = magicOf(h);
+    if (this.variant === undefined) this.setVariant(magic);
+    if (this.pStart < 0) this.pStart = off;
+    return magic;
+  }
+
+  /** An entry made from its header(s): counted and handed out with its data (null: skipped). */
+  private made(e: Entry | null, off: number): Entry | null {
+    this.clearPending();
+    if (!e) return null;
+    if (++this.index > this.ctx.limits.maxEntries) {
+      throw new ArchiveError('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, { offset: off }, 'raise the entry limit only for a trusted archive');
+    }
+    this.last = this.data;
+    this.data = null;
+    return e;
+  }
+
+  /** The next entry, waiting for input as needed; null after the end (the input read to its end). */
+  private async step(): Promise<Entry | null> {
+    if (this.finished) return null;
+    if (this.held !== null) {
+      const { making, off } = this.held;
+      this.held = null;
+      const e = this.made(await making, off);
+      if (e !== null) return e;
+    }
+    const d = this.last;
+    this.last = null;
+    if (d && d.remaining > 0 && !d.finishNow()) await d.finish();
     const r = this.r;
     for (;;) {
       const off = r.position;
@@ -421,9 +520,7 @@ class TarParser {
         throw new ArchiveError('bad-checksum', 'tar header checksum mismatch (not a tar header, or a damaged one)', this.at(off), 'the archive is damaged or is not tar; zonep2v does not resynchronise past a bad header');
       }
       const tf = h[156]!;
-      const magic = magicOf(h);
-      if (this.variant === undefined) this.setVariant(magic);
-      if (this.pStart < 0) this.pStart = off;
+      const magic = this.sawHeader(h, off);
       switch (tf) {
         case T_XHDR:
         case T_SUN_XHDR:
@@ -470,16 +567,8 @@ class TarParser {
           throw new ArchiveError('unsupported', tf === T_GNU_MULTIVOL ? 'GNU multi-volume continuation header: this volume does not start with a whole file' : "old GNU 'N' header (long names written as a script) is not supported", this.at(off, headerName(h, magic)), 'give a single-volume archive');
       }
       const making = this.makeEntry(h, tf, magic);
-      const e = making instanceof Promise ? await making : making;
-      this.clearPending();
-      if (!e) continue;
-      if (++this.index > this.ctx.limits.maxEntries) {
-        throw new ArchiveError('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, { offset: off }, 'raise the entry limit only for a trusted archive');
-      }
-      const data = this.data;
-      this.data = null;
-      yield e;
-      if (data && data.remaining > 0 && !data.finishNow()) await data.finish();
+      const e = this.made(making instanceof Promise ? await making : making, off);
+      if (e !== null) return e;
     }
     // Read to the end so that a decompressor's late error surfaces.
     let warned = false;
@@ -488,7 +577,16 @@ class TarParser {
       warned = true;
       this.warn('trailing-data', 'data after the end-of-archive marker ignored (a concatenated archive is read up to its first end marker only)', { offset: o });
     });
+    this.finished = true;
+    return null;
   }
+
+  /** The entry handed out last, whose data ends before the next header. */
+  private last: DataStream | null = null;
+  /** An entry nextNow() started making that needs waiting (a GNU sparse map): step() finishes it. */
+  private held: { making: Promise<Entry | null>; off: number } | null = null;
+  /** The end was reached (or the stream failed or was closed). */
+  private finished = false;
 
   /** Data following the entry makeEntry just built. */
   private data: DataStream | null = null;
@@ -949,4 +1047,4 @@ function parseXattrHdr(b: Buffer): { base: string; attr: string } | string {
   return { base, attr };
 }
 
-export const parseTar: ParseFn = (r, ctx) => new TarParser(r, ctx).run();
+export const parseTar: ParseFn = (r, ctx) => new TarParser(r, ctx);
