@@ -127,7 +127,8 @@ export class InventoryRule implements StageRule {
 
   /** A stage fused with the p2v rules' loop: no generator layer per entry. */
   start(ctx: RuleContext): Stage {
-    return { entry: (e, rel) => this.entry(e, rel, ctx) };
+    // etc/release and var/sadm/... (classify); with a prefix the raw path counts.
+    return { entry: (e, rel) => this.entry(e, rel, ctx), firstChars: this.prefix === undefined ? 'ev' : undefined };
   }
 
   apply(entries: AsyncIterable<Entry>, ctx: RuleContext): AsyncIterable<Entry> {

@@ -17,6 +17,8 @@ export const WHOLE_ROOT_PATHS = ['lib/svc', 'sbin/zonename', 'usr/bin/chmod'] as
 export const SYSTEM_IMAGE_MARKER = 'var/svc/manifest/system/sysevent.xml';
 
 const WATCHED = new Set<string>([...REQUIRED_DIRS, ...WHOLE_ROOT_PATHS, SYSTEM_IMAGE_MARKER]);
+/** Every watched path (and so each of its ancestors) starts with one of these. */
+const WATCHED_FIRST = [...new Set([...WATCHED].map((p) => p.charAt(0)))].join('');
 /** Longest watched path an ancestor could equal: a longer first or second component matches none. */
 const MAX_WATCHED_DIR = Math.max(...REQUIRED_DIRS.map((d) => d.length), ...WHOLE_ROOT_PATHS.map((d) => d.length));
 
@@ -54,6 +56,8 @@ export class SanityObserver implements StageRule {
   /** A stage fused with the p2v rules' loop: no generator layer per entry. */
   start(_ctx?: RuleContext): Stage {
     return {
+      // With a prefix the raw path is what counts; else only watched paths' first characters.
+      firstChars: this.prefix === undefined ? WATCHED_FIRST : undefined,
       entry: (e, rel) => {
         // The stage's normalised path is the image path when there is no prefix.
         if (this.prefix === undefined) {

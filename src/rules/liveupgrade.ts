@@ -21,6 +21,7 @@ export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
   let luSeen = false;
   let lutab: Held | null = null;
   return {
+    firstChars: 'e',
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 101 /* e */ || !rel.startsWith('etc/lu')) return e;
       if (rel === 'etc/lu') {

@@ -28,12 +28,13 @@ export function ipmpGroups(buf: Buffer): string[] {
 }
 
 export const networkRule = defineRule(NETWORK, (ctx) => {
-  if (ctx.zone.ipType !== 'exclusive') return { entry: (e) => e };
+  if (ctx.zone.ipType !== 'exclusive') return { entry: (e) => e, firstChars: '' };
   const held: { rel: string; h: Held | null; e: Entry }[] = [];
   const v6: string[] = [];
   const dhcp: string[] = [];
   const report = ctx.report;
   return {
+    firstChars: 'e',
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 101 /* e */) return e;
       if (rel.startsWith('etc/hostname')) {

@@ -31,6 +31,7 @@ export const packagesRule = defineRule(PACKAGES, (ctx) => {
   const wanted = new Set([...PKGRM_LIST, ...ctx.site.removePackages.map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith('#'))]);
   const found = new Set<string>();
   return {
+    firstChars: 'v',
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 118 /* v */ || !rel.startsWith(PKG)) return e;
       const i = rel.indexOf('/', PKG.length);

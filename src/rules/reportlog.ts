@@ -24,6 +24,7 @@ export function reportEntry(ctx: RuleContext): Entry {
 export const reportLogRule = defineRule(REPORT_LOG, (ctx) => {
   const path = reportPath(ctx);
   return {
+    firstChars: path.charAt(0),
     entry(e, rel) {
       if (rel !== path) return e;
       ctx.report.add(REPORT_LOG, rel, 'dropped', 'replaced by the report of this run');

@@ -162,6 +162,7 @@ export const smfRule = defineRule(SMF, (ctx) => {
   }
 
   return {
+    firstChars: 'v',
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 118 /* v */ || e.type !== 'file') {
         if (rel === UPGRADE) {

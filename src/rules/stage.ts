@@ -16,6 +16,15 @@ export type Emit = Entry | null | readonly Entry[];
 export interface Stage {
   /** See one entry; `rel` is its normalised path. Return `e` itself to pass it. */
   entry(e: Entry, rel: string): Emit | Promise<Emit>;
+  /**
+   * The first characters of every path the stage acts on or records, when
+   * that is known up front: the fused runner then calls entry() only for
+   * entries whose normalised path starts with one of them, or is empty or
+   * starts with a non-ASCII byte ('' : no other; the stage only adds
+   * entries in finish()). Most of an image lies under usr/, which most
+   * rules never look at.
+   */
+  firstChars?: string;
   /** After the last entry: entries to add (they flow through later stages). */
   finish?(): Emit | Promise<Emit>;
 }
@@ -62,10 +71,42 @@ class StageRunner implements EntryStream {
   /** Next stage whose finish step runs, once the input has ended. */
   private finishing = 0;
 
+  /** Stage indexes to call for a path starting with char code c (< 128); others (and '') call all. */
+  private readonly routes: number[][] = [];
+  private readonly all: number[];
+  /** What the stage at the index route() returned answered (when not -1). */
+  private answer: Emit | Promise<Emit> = null;
+
   constructor(
     private readonly src: AsyncIterator<Entry>,
     private readonly stages: readonly Stage[],
-  ) {}
+  ) {
+    this.all = stages.map((_, i) => i);
+    for (let c = 0; c < 128; c++) {
+      const ch = String.fromCharCode(c);
+      this.routes.push(this.all.filter((i) => stages[i]!.firstChars === undefined || stages[i]!.firstChars!.includes(ch)));
+    }
+  }
+
+  /**
+   * Run the stages that may act on `rel` over `e`: -1 when every one passes
+   * it as it is, else the index of the first that did not (its answer in
+   * this.answer).
+   */
+  private route(e: Entry, rel: string): number {
+    const c = rel.charCodeAt(0);
+    const list = c < 128 ? this.routes[c]! : this.all;
+    const stages = this.stages;
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k]!;
+      const out = stages[i]!.entry(e, rel);
+      if (out !== e) {
+        this.answer = out;
+        return i;
+      }
+    }
+    return -1;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -82,17 +123,11 @@ class StageRunner implements EntryStream {
     if (this.held !== undefined || this.qi < this.queue.length || this.ended || this.closed) return undefined;
     const e = (this.src as EntryStream).nextNow?.();
     if (e === undefined) return undefined;
-    const stages = this.stages;
-    const n = stages.length;
     const rel = normPath(e.path);
-    for (let i = 0; i < n; i++) {
-      const out = stages[i]!.entry(e, rel);
-      if (out !== e) {
-        this.held = this.take(out, e, i, rel);
-        return undefined;
-      }
-    }
-    return e;
+    const i = this.route(e, rel);
+    if (i < 0) return e;
+    this.held = this.take(this.answer, e, i, rel);
+    return undefined;
   }
 
   next(): Promise<IteratorResult<Entry>> {
@@ -112,18 +147,11 @@ class StageRunner implements EntryStream {
       this.ended = true;
       return this.slowNext();
     }
-    const stages = this.stages;
-    const n = stages.length;
     const e = r.value;
     const rel = normPath(e.path);
-    let out: Emit | Promise<Emit> = e;
-    let i = 0;
-    for (; i < n; i++) {
-      out = stages[i]!.entry(e, rel);
-      if (out !== e) break;
-    }
-    if (i === n) return { value: e, done: false };
-    return this.take(out, e, i, rel).then(() => this.slowNext());
+    const i = this.route(e, rel);
+    if (i < 0) return { value: e, done: false };
+    return this.take(this.answer, e, i, rel).then(() => this.slowNext());
   };
 
   private async slowNext(): Promise<IteratorResult<Entry>> {
@@ -166,7 +194,11 @@ class StageRunner implements EntryStream {
 
   /** Push `e` through stages[start..], queueing what comes out. */
   private async push(e: Entry, start: number, rel: string): Promise<void> {
+    const c = rel.charCodeAt(0);
     for (let i = start; i < this.stages.length; i++) {
+      const only = this.stages[i]!.firstChars;
+      // The same routing as route(): an entry a stage never sees one way, it never sees the other.
+      if (only !== undefined && c < 128 && !only.includes(rel.charAt(0))) continue;
       const r = this.stages[i]!.entry(e, rel);
       if (r !== e) return this.take(r, e, i, rel);
     }

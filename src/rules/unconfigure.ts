@@ -104,7 +104,7 @@ class Owned {
 }
 
 export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
-  if (ctx.identity !== 'unconfigure') return { entry: (e) => e };
+  if (ctx.identity !== 'unconfigure') return { entry: (e) => e, firstChars: '' };
   const report = ctx.report;
   const add = (path: string, action: string, detail?: string) => report.add(UNCONFIGURE, path, action, detail);
   const hostsSaved = new Owned('etc/inet/hosts.saved');
@@ -190,6 +190,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   }
 
   return {
+    firstChars: 'erv',
     entry(e, rel) {
       const c = rel.charCodeAt(0);
       if (c === 101 /* e */) {

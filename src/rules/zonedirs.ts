@@ -32,10 +32,12 @@ export const ZONE_PATHS: readonly Wanted[] = [
 const PARENT_PERM: Perm = { mode: 0o755, uid: ROOT, gid: SYS };
 const TRACKED = new Set<string>(['var', 'etc', 'etc/svc', ...ZONE_PATHS.map((w) => w.path)]);
 const MAXLEN = Math.max(...[...TRACKED].map((p) => p.length));
+const FIRST_CHARS = [...new Set([...TRACKED].map((p) => p.charAt(0)))].join('');
 
 export const zoneDirsRule = defineRule(ZONE_DIRS, (ctx) => {
   const seen = new Map<string, EntryType>();
   return {
+    firstChars: FIRST_CHARS,
     entry(e, rel) {
       if (rel.length <= MAXLEN && TRACKED.has(rel)) seen.set(rel, e.type);
       return e;
