@@ -117,6 +117,48 @@ t.test('a hard link in a fresh root: only to a regular file under directories of
   t.ok(fs.lstatSync(path.join(env.root, 'h2')).isSymbolicLink(), 'a hard link to a symlink is that symlink, made at the end');
 });
 
+t.test('a hard link to a file still queued goes through the thread, in archive order', async (t) => {
+  const env = setupEnv();
+  t.teardown(env.cleanup);
+  const s = env.sink({ writer: 'worker', owners: false });
+  // A backlog first, so that the target is still queued when its links come.
+  const specs: Spec[] = [dir('fill'), dir('d')];
+  for (let i = 0; i < 60; i++) specs.push({ path: `fill/f${i}`, data: crypto.randomBytes(48 * 1024) });
+  specs.push({ path: 'd/a', data: 'A' }, hard('d/b', 'd/a'), hard('d/c', 'd/a'), { path: 'd/b', data: 'replaced' }, hard('d/e', 'd/c'), hard('d/c', 'd/a'));
+  await writeAllSpecs(s, specs);
+  await s.finish();
+  const ino = (p: string) => fs.statSync(path.join(env.root, p)).ino;
+  t.equal(read(env.root, 'd/a').toString(), 'A');
+  t.equal(ino('d/c'), ino('d/a'), 'a link to the queued file');
+  t.equal(ino('d/e'), ino('d/a'), 'a link to a link name queued just before');
+  t.equal(read(env.root, 'd/b').toString(), 'replaced', 'a later file replaces the queued link');
+  t.not(ino('d/b'), ino('d/a'));
+  t.equal(fs.statSync(path.join(env.root, 'd/a')).nlink, 3, 'd/a, d/c and d/e: a repeated link replaced its own name');
+  t.same(env.outside(), []);
+});
+
+t.test('a queued hard link whose target failed in the thread: the error of the target fails the run', async (t) => {
+  const env = setupEnv((root) => {
+    fs.mkdirSync(path.join(root, 'busy'));
+    fs.writeFileSync(path.join(root, 'busy', 'keep'), 'k');
+  });
+  t.teardown(env.cleanup);
+  const s = env.sink({ writer: 'worker', owners: false, fresh: true });
+  const specs: Spec[] = [dir('fill')];
+  for (let i = 0; i < 60; i++) specs.push({ path: `fill/f${i}`, data: crypto.randomBytes(48 * 1024) });
+  specs.push({ path: 'busy', data: 'file over a full directory', offset: 4242 }, hard('h', 'busy', { offset: 5000 }));
+  let err: unknown;
+  try {
+    await writeAllSpecs(s, specs);
+    await s.finish();
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof ArchiveError, 'an ArchiveError');
+  t.match(err, { kind: 'not-empty', entry: 'busy', offset: 4242 }, 'the first error, naming its entry');
+  t.notOk(fs.existsSync(path.join(env.root, 'h')), 'no link was made');
+});
+
 t.test('an error in the thread names its entry and fails the run; lenient skips it', async (t) => {
   for (const lenient of [false, true]) {
     // A pre-existing non-empty directory where a file entry goes: found by the thread.

@@ -51,7 +51,7 @@ import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type P
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
 import { WriteQueue, type QueuedFile } from './write-queue.js';
 import { F } from './write-ring.js';
-import { STILL_TAKEN, chownFailed, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
+import { STILL_TAKEN, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 
 export interface SinkCaps {
   /** Most body bytes this run may write (default: no cap). */
@@ -670,18 +670,36 @@ export class FsSink implements Sink {
     if (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created)) {
       throw notExtracted(shown, where);
     }
+    // Its target still on the way to the disk through the writing thread:
+    // the link goes the same way, after it, instead of waiting here.
+    const q = this.queue;
+    const mark = this.inflight.get(t.key);
+    if (q !== null && mark !== undefined && q.pending(mark)) return this.queueLink(t, v, shown, where);
     this.settle(t.key);
     const st = this.fs.lstat(t.key);
     if (!st) {
       throw notExtracted(shown, where);
     }
     if (!st.isFile() || st.dev !== this.rootDev) {
-      throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is not a regular file`, where, 'hard links may only point at regular files');
+      const m = linkTargetNotFile(shown);
+      throw new ArchiveError('bad-hardlink', m.message, where, m.hint);
     }
     this.parentDir(v.parent, where);
     this.settle(v.key);
     if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, 'hardlink');
     this.linkFile(t.key, v.key, where);
+    return true;
+  }
+
+  /** linkInFreshRoot() through the writing thread, which checks the target (a regular file on the root's device) when it gets there. */
+  private queueLink(t: ValidPath, v: ValidPath, shown: string, where: Where): boolean {
+    const q = this.queue!;
+    this.parentDir(v.parent, where);
+    if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, 'hardlink'); // a directory or link of this run
+    const [linkPath, targetPath] = this.fs.leafPaths(v.key, t.key);
+    q.link({ seq: ++this.seq >>> 0, linkPath, targetPath, dev: this.rootDev, shown, entry: where.entry ?? '', offset: where.offset ?? -1, index: where.index ?? -1 });
+    this.inflight.set(v.key, q.mark());
+    if (this.inflight.size > this.inflightLimit) this.pruneInflight();
     return true;
   }
 
@@ -1228,7 +1246,8 @@ function isEmptyDir(p: string): boolean {
 }
 
 function notExtracted(shown: string, where: Where): ArchiveError {
-  return new ArchiveError('bad-hardlink', `hard-link target ${shown} was not extracted by this run`, where, 'hard links may only point at earlier entries of the same archive');
+  const m = linkTargetMissing(shown);
+  return new ArchiveError('bad-hardlink', m.message, where, m.hint);
 }
 
 function isId(n: number): boolean {

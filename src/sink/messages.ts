@@ -8,6 +8,16 @@ export function replaceRefused(newType: string, code: string | undefined): { mes
   return { message: `a ${newType} entry would replace a ${code === 'EBUSY' ? 'mount point' : 'non-empty directory'}`, hint: 'tar replaces only empty directories' };
 }
 
+/** A hard link whose target is not there (not extracted, or its own write failed). */
+export function linkTargetMissing(shown: string): { message: string; hint: string } {
+  return { message: `hard-link target ${shown} was not extracted by this run`, hint: 'hard links may only point at earlier entries of the same archive' };
+}
+
+/** A hard link whose target is something other than a regular file of the root's file system. */
+export function linkTargetNotFile(shown: string): { message: string; hint: string } {
+  return { message: `hard-link target ${shown} is not a regular file`, hint: 'hard links may only point at regular files' };
+}
+
 export function chownFailed(uid: number, gid: number, code: string | undefined, mode: number): string {
   return `cannot set owner ${uid}:${gid} (${code ?? 'error'})${mode & 0o6000 ? '; setuid/setgid bits dropped' : ''}`;
 }

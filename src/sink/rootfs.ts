@@ -53,6 +53,8 @@ export interface RootedFs {
    * calls). It stays valid until beforeRelease is next called.
    */
   leafPath(key: string): string;
+  /** leafPath() of two keys at once: both stay valid until beforeRelease is next called. */
+  leafPaths(a: string, b: string): [string, string];
   /** Called before the backend closes a directory fd that a leafPath may name. */
   beforeRelease?: () => void;
   /** Release what the backend holds (fds); the sink calls it after finish or abort. */
@@ -203,6 +205,10 @@ export class PathRootedFs implements RootedFs {
     return this.prefix + key;
   }
 
+  leafPaths(a: string, b: string): [string, string] {
+    return [this.leafPath(a), this.leafPath(b)];
+  }
+
   beforeRelease?: () => void;
 }
 
@@ -330,6 +336,12 @@ export class ProcFdRootedFs extends PathRootedFs {
   override leafPath(key: string): string {
     this.trim();
     return this.leaf(key);
+  }
+
+  /** One trim, then both: a trim between the two could close the first one's directory. */
+  override leafPaths(a: string, b: string): [string, string] {
+    this.trim();
+    return [this.leaf(a), this.leaf(b)];
   }
 
   override lstat(key: string): fs.Stats | undefined {

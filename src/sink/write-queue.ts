@@ -5,7 +5,7 @@
 // a worker that died is noticed within a poll interval.
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CTL, F, HEAD_BEGIN, HEAD_DATA, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 /** One file's metadata, as the worker applies it at the file's end. */
 export interface QueuedFile {
@@ -20,6 +20,21 @@ export interface QueuedFile {
   atime: number;
   mtime: number;
   size: number;
+  /** The entry, for messages: name (latin1), offset, index. */
+  entry: string;
+  offset: number;
+  index: number;
+}
+
+export interface QueuedLink {
+  seq: number;
+  /** Paths of the new link and of its target, as latin1 (byte-exact). */
+  linkPath: string;
+  targetPath: string;
+  /** The root's device: the target must be on it. */
+  dev: number;
+  /** The target as messages show it. */
+  shown: string;
   /** The entry, for messages: name (latin1), offset, index. */
   entry: string;
   offset: number;
@@ -102,6 +117,37 @@ export class WriteQueue {
     if (n > 0) data.copy(this.buf, off + head, 0, n);
     this.commit(len);
     if (n < data.length) this.data(f.seq, data.subarray(n), n, last);
+  }
+
+  /**
+   * A hard link at `linkPath` to the file at `targetPath`, made in order with
+   * the files queued before it: the thread checks that the target is a
+   * regular file on device `dev` (the root's), then links, replacing what an
+   * earlier entry of the same name left.
+   */
+  link(l: QueuedLink): void {
+    const lens = [l.linkPath.length, l.targetPath.length, Math.min(l.entry.length, MAX_PATH_BYTES), Math.min(l.shown.length, MAX_PATH_BYTES)];
+    if (lens[0]! > MAX_PATH_BYTES || lens[1]! > MAX_PATH_BYTES) throw new Error('WriteQueue: link path too long');
+    const len = align8(HEAD_LINK + lens[0]! + lens[1]! + lens[2]! + lens[3]!);
+    const off = this.reserve(len);
+    const u = this.u32;
+    const d = this.f64;
+    u[off >> 2] = len;
+    u[(off + 4) >> 2] = OP.link;
+    u[(off + 8) >> 2] = l.seq;
+    u[(off + 12) >> 2] = lens[0]!;
+    d[(off + 16) >> 3] = l.dev;
+    u[(off + 24) >> 2] = lens[1]!;
+    u[(off + 28) >> 2] = lens[2]!;
+    d[(off + 32) >> 3] = l.offset;
+    d[(off + 40) >> 3] = l.index;
+    u[(off + 48) >> 2] = lens[3]!;
+    let at = off + HEAD_LINK;
+    at += this.buf.write(l.linkPath, at, lens[0]!, 'latin1');
+    at += this.buf.write(l.targetPath, at, lens[1]!, 'latin1');
+    at += this.buf.write(l.entry, at, lens[2]!, 'latin1');
+    this.buf.write(l.shown, at, lens[3]!, 'latin1');
+    this.commit(len);
   }
 
   /** More data of the current file, at file offset `pos`. */

@@ -29,7 +29,7 @@ export const CTL = {
 } as const;
 
 /** Record operations. */
-export const OP = { pad: 0, begin: 1, data: 2, stop: 3 } as const;
+export const OP = { pad: 0, begin: 1, data: 2, stop: 3, link: 4 } as const;
 
 /** Flags of a begin or data record. */
 export const F = {
@@ -59,8 +59,15 @@ export const F = {
 //  64 f64 size for ftruncate                     72 f64 the entry's offset
 //  80 f64 the entry's index                      88 u32 entry name bytes
 //  96 path, entry name (for messages), then data at the next multiple of 8
+// link records (a hard link to a file queued before it):
+//   8 u32 job sequence number                    12 u32 link path bytes
+//  16 f64 the root's st_dev (the target must be on it)
+//  24 u32 target path bytes   28 u32 entry name bytes   32 f64 entry offset
+//  40 f64 entry index         48 u32 shown target bytes (for messages)
+//  56 link path, target path, entry name, shown target
 export const HEAD_DATA = 32;
 export const HEAD_BEGIN = 96;
+export const HEAD_LINK = 56;
 
 export const MAX_PATH_BYTES = 8192;
 

@@ -11,8 +11,8 @@
 
 import fs from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { STILL_TAKEN, chownFailed, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
-import { CTL, F, HEAD_BEGIN, HEAD_DATA, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
+import { STILL_TAKEN, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 const C = fs.constants;
 const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
@@ -77,6 +77,19 @@ function create(path: Buffer, createMode: number): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
+  clearLeaf(path, 'file');
+  try {
+    fd = fs.openSync(path, O_CREATE, createMode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: STILL_TAKEN } });
+    }
+    throw e;
+  }
+}
+
+/** What an earlier entry of the same name left at `path` goes: a non-directory, or an empty directory. */
+function clearLeaf(path: Buffer, newType: string): void {
   const st = fs.lstatSync(path, { throwIfNoEntry: false });
   if (st?.isDirectory()) {
     try {
@@ -84,15 +97,46 @@ function create(path: Buffer, createMode: number): void {
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
       if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
-        throw Object.assign(new Error('not-empty'), { news: { kind: 'not-empty', ...replaceRefused('file', c) } });
+        throw Object.assign(new Error('not-empty'), { news: { kind: 'not-empty', ...replaceRefused(newType, c) } });
       }
       throw e;
     }
   } else if (st) {
     fs.unlinkSync(path);
   }
+}
+
+/**
+ * A hard link (OP.link): its target must be a regular file on the root's
+ * device, which in a fresh root makes it a file of this run; then link(2),
+ * replacing what an earlier entry of the same name left.
+ */
+function link(off: number): void {
+  seq = u32[(off + 8) >> 2]!;
+  const linkLen = u32[(off + 12) >> 2]!;
+  const dev = f64[(off + 16) >> 3]!;
+  const targetLen = u32[(off + 24) >> 2]!;
+  entryLen = u32[(off + 28) >> 2]!;
+  offset = f64[(off + 32) >> 3]!;
+  index = f64[(off + 40) >> 3]!;
+  const shownLen = u32[(off + 48) >> 2]!;
+  const at = off + HEAD_LINK;
+  const linkPath = buf.subarray(at, at + linkLen);
+  const target = buf.subarray(at + linkLen, at + linkLen + targetLen);
+  buf.copy(entryBuf, 0, at + linkLen + targetLen, at + linkLen + targetLen + entryLen);
+  const shown = () => buf.toString('latin1', at + linkLen + targetLen + entryLen, at + linkLen + targetLen + entryLen + shownLen);
+  const st = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (!st) throw Object.assign(new Error('missing'), { news: { kind: 'bad-hardlink', ...linkTargetMissing(shown()) } });
+  if (!st.isFile() || st.dev !== dev) throw Object.assign(new Error('not a file'), { news: { kind: 'bad-hardlink', ...linkTargetNotFile(shown()) } });
   try {
-    fd = fs.openSync(path, O_CREATE, createMode);
+    fs.linkSync(target, linkPath);
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  clearLeaf(linkPath, 'hardlink');
+  try {
+    fs.linkSync(target, linkPath);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: STILL_TAKEN } });
@@ -172,6 +216,16 @@ function record(off: number): number {
   if (op === OP.pad) return op;
   if (op === OP.stop) return op;
   const s = u32[(off + 8) >> 2]!;
+  if (op === OP.link) {
+    closeQuietly(); // defensive, as for begin
+    seq = s;
+    try {
+      link(off);
+    } catch (e) {
+      fail(e, (e as { news?: { kind: string; message: string; hint?: string } }).news);
+    }
+    return op;
+  }
   if (op === OP.begin) {
     closeQuietly(); // a job the producer never finished (cannot happen in order; defensive)
     seq = s;
