@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --initial-heap-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --initial-heap-size=4 --no-turbo-inlining
 // Thin launcher: the CLI is compiled from src/cli to dist/src/cli.
 import v8 from 'node:v8';
 
@@ -15,6 +15,12 @@ import v8 from 'node:v8';
 //   filled an arena of their own that kept creeping over a long stream; with
 //   one, peak RSS on the bench's cpio fell from 93-98 to 87 MiB and a 2 GiB
 //   stream's from 83-87 to 80-82 MiB, at the same speed;
+// - no inlining in the optimizing compiler: the work here is system calls and
+//   short functions, and compiling with inlining kept the compiler threads
+//   busy for 0.3 s of CPU per bench run on a 2-core machine the extraction
+//   needs whole; without it user CPU fell 5-10 % on every format (cpio
+//   0.87 -> 0.80 s, .Z 3.2 -> 2.95 s, install 0.78 -> 0.72 s) and wall time
+//   3-5 %;
 // - not --single-threaded: it saves 5-10 MiB on long streams (the compiler
 //   thread's malloc arena), but compiling on this thread made parsing 50%
 //   slower (cpio parse-only 0.29 -> 0.43 s).
