@@ -5,7 +5,7 @@
 // stream found after the last byte is still an error. A consumer that stops
 // early, or an abort, kills the program and waits for it (no zombies).
 
-import { spawn } from 'node:child_process';
+import { childProcess } from '../child-process.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArchiveError } from '../errors.js';
@@ -58,7 +58,7 @@ export async function* viaProcess(
 ): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
   const label = `${path.basename(d.cmd)} ${d.args.join(' ')}`;
-  const child = spawn(d.cmd, d.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(d.cmd, d.args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let spawnError: Error | undefined;
   child.on('error', (e) => {
     spawnError ??= e;

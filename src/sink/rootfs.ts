@@ -12,7 +12,7 @@
 // unlink, rmdir, symlink, link all act on the link itself).
 
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../child-process.js';
 
 const C = fs.constants;
 const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
@@ -178,7 +178,7 @@ export class PathRootedFs implements RootedFs {
 
   protected runFifo(p: string): void {
     try {
-      execFileSync(this.mkfifoBin, ['-m', '0600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      childProcess().execFileSync(this.mkfifoBin, ['-m', '0600', '--', p], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     } catch (e) {
       const err = e as { status?: number | null; stderr?: string; code?: unknown };
       throw new FifoError(err.status, String(err.stderr ?? ''), typeof err.code === 'string' ? err.code : undefined);

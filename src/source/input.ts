@@ -3,7 +3,7 @@
 // is a fatal error even when its output looked complete.
 
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
+import { childProcess } from '../child-process.js';
 import { ArchiveError } from '../errors.js';
 
 export interface Input {
@@ -119,7 +119,7 @@ function fromStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, la
 
 /** The stdout of a shell command; its stderr is kept for the error message. */
 export function openCommand(command: string): Input {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = childProcess().spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
