@@ -581,15 +581,14 @@ class TarParser implements EntryStream {
     return null;
   }
 
+  /** Data following the entry makeEntry just built. */
+  private data: DataStream | null = null;
   /** The entry handed out last, whose data ends before the next header. */
   private last: DataStream | null = null;
   /** An entry nextNow() started making that needs waiting (a GNU sparse map): step() finishes it. */
   private held: { making: Promise<Entry | null>; off: number } | null = null;
   /** The end was reached (or the stream failed or was closed). */
   private finished = false;
-
-  /** Data following the entry makeEntry just built. */
-  private data: DataStream | null = null;
 
   private atEndWithoutMarker(off: number): void {
     this.danglingMeta(off);

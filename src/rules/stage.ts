@@ -76,6 +76,8 @@ class StageRunner implements EntryStream {
   private readonly all: number[];
   /** What the stage at the index route() returned answered (when not -1). */
   private answer: Emit | Promise<Emit> = null;
+  /** A stage's answer that nextNow() could not hand out: next() waits for it first. */
+  private held: Promise<void> | undefined;
 
   constructor(
     private readonly src: AsyncIterator<Entry>,
@@ -111,9 +113,6 @@ class StageRunner implements EntryStream {
   [Symbol.asyncIterator](): this {
     return this;
   }
-
-  /** A stage's answer that nextNow() could not hand out: next() waits for it first. */
-  private held: Promise<void> | undefined;
 
   /**
    * The next entry when the source has one at hand and every stage passes
