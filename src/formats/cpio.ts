@@ -121,11 +121,17 @@ class MemberBody implements Body {
   /** The whole body when the reader holds it already (before any iteration). */
   takeNow(): Buffer | undefined {
     if (this.left !== this.n) return undefined;
+    const c = this.takeRest();
+    if (c !== undefined) this.verifySum();
+    return c;
+  }
+
+  /** What is left of the body if it is all buffered (consumed and summed), else undefined. */
+  private takeRest(): Buffer | undefined {
     const c = this.r.takeBuffered(this.left);
     if (c === undefined) return undefined;
     this.left = 0;
     if (this.verify) this.sum += byteSum(c);
-    this.verifySum();
     return c;
   }
 
@@ -160,12 +166,7 @@ class MemberBody implements Body {
 
   /** finish() when what is left is buffered (an unread body is skipped, and summed): true when done, false when finish() must run. */
   finishNow(): boolean {
-    if (this.left > 0) {
-      const c = this.r.takeBuffered(this.left);
-      if (c === undefined) return false;
-      this.left = 0;
-      if (this.verify) this.sum += byteSum(c);
-    }
+    if (this.left > 0 && this.takeRest() === undefined) return false;
     this.started = true;
     this.verifySum();
     return true;

@@ -846,11 +846,7 @@ class DumpParser {
     return { entry, finish: () => undefined, paths };
   }
 
-  /**
-   * The entry of inode `h` at `path`. Every field written here, in one
-   * order: built by spreading a base object, entries became dictionary-mode
-   * objects (1.8 KB each, and slow to read).
-   */
+  /** The entry of inode `h` at `path` (newEntry: a spread base object made entries dictionary-mode objects of 1.8 KB each). */
   private inodeEntry(h: Header, path: string, type: EntryType, size: number, body: Entry['body']): Entry {
     return newEntry(path, type, h.mode & 0o7777, h.uid, h.gid, h.mtime, h.mtimeNsec, size, h.offset, this.nextIndex(), body, h.nlink);
   }

@@ -91,16 +91,18 @@ class StageRunner implements EntryStream {
   }
 
   /**
-   * Run the stages that may act on `rel` over `e`: -1 when every one passes
-   * it as it is, else the index of the first that did not (its answer in
-   * this.answer).
+   * Run the stages from `start` on that may act on `rel` over `e`: -1 when
+   * every one passes it as it is, else the index of the first that did not
+   * (its answer in this.answer). Input entries and the entries stages emit
+   * are routed alike.
    */
-  private route(e: Entry, rel: string): number {
+  private route(e: Entry, rel: string, start = 0): number {
     const c = rel.charCodeAt(0);
     const list = c < 128 ? this.routes[c]! : this.all;
     const stages = this.stages;
     for (let k = 0; k < list.length; k++) {
       const i = list[k]!;
+      if (i < start) continue;
       const out = stages[i]!.entry(e, rel);
       if (out !== e) {
         this.answer = out;
@@ -193,14 +195,8 @@ class StageRunner implements EntryStream {
 
   /** Push `e` through stages[start..], queueing what comes out. */
   private async push(e: Entry, start: number, rel: string): Promise<void> {
-    const c = rel.charCodeAt(0);
-    for (let i = start; i < this.stages.length; i++) {
-      const only = this.stages[i]!.firstChars;
-      // The same routing as route(): an entry a stage never sees one way, it never sees the other.
-      if (only !== undefined && c < 128 && !only.includes(rel.charAt(0))) continue;
-      const r = this.stages[i]!.entry(e, rel);
-      if (r !== e) return this.take(r, e, i, rel);
-    }
+    const i = this.route(e, rel, start);
+    if (i >= 0) return this.take(this.answer, e, i, rel);
     this.queue.push(e);
   }
 

@@ -502,9 +502,14 @@ export class FsSink implements Sink {
 
   /** A file is on the ring: remember its name until the thread is past it (settle). */
   private queued(key: string): void {
+    this.remember(key);
+    this.stats.entries++;
+  }
+
+  /** `key` is on the ring as of now: operations on it here settle() first. */
+  private remember(key: string): void {
     this.inflight.set(key, this.queue!.mark());
     if (this.inflight.size > this.inflightLimit) this.pruneInflight();
-    this.stats.entries++;
   }
 
   /**
@@ -698,8 +703,7 @@ export class FsSink implements Sink {
     if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, 'hardlink'); // a directory or link of this run
     const [linkPath, targetPath] = this.fs.leafPaths(v.key, t.key);
     q.link({ seq: ++this.seq >>> 0, linkPath, targetPath, dev: this.rootDev, shown, entry: where.entry ?? '', offset: where.offset ?? -1, index: where.index ?? -1 });
-    this.inflight.set(v.key, q.mark());
-    if (this.inflight.size > this.inflightLimit) this.pruneInflight();
+    this.remember(v.key);
     return true;
   }
 

@@ -69,23 +69,37 @@ function closeQuietly(): void {
   fd = -1;
 }
 
-/** Open the new file; a leaf already there is removed first (an empty directory only). */
-function create(path: Buffer, createMode: number): void {
+/** An error the job fails with, reported as `news` (an ArchiveError's kind, message and hint). */
+function refused(news: { kind: string; message: string; hint?: string }): Error {
+  return Object.assign(new Error(news.kind), { news });
+}
+
+/**
+ * make() a new leaf at `path` (it fails with EEXIST when something is
+ * there); what an earlier entry of the same name left is removed first and
+ * make() tried once more.
+ */
+function replacing(path: Buffer, newType: string, make: () => void): void {
   try {
-    fd = fs.openSync(path, O_CREATE, createMode);
+    make();
     return;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  clearLeaf(path, 'file');
+  clearLeaf(path, newType);
   try {
-    fd = fs.openSync(path, O_CREATE, createMode);
+    make();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: STILL_TAKEN } });
-    }
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw refused({ kind: 'io-error', message: STILL_TAKEN });
     throw e;
   }
+}
+
+/** Open the new file; a leaf already there is removed first (an empty directory only). */
+function create(path: Buffer, createMode: number): void {
+  replacing(path, 'file', () => {
+    fd = fs.openSync(path, O_CREATE, createMode);
+  });
 }
 
 /** What an earlier entry of the same name left at `path` goes: a non-directory, or an empty directory. */
@@ -96,9 +110,7 @@ function clearLeaf(path: Buffer, newType: string): void {
       fs.rmdirSync(path);
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
-      if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') {
-        throw Object.assign(new Error('not-empty'), { news: { kind: 'not-empty', ...replaceRefused(newType, c) } });
-      }
+      if (c === 'ENOTEMPTY' || c === 'EEXIST' || c === 'EBUSY') throw refused({ kind: 'not-empty', ...replaceRefused(newType, c) });
       throw e;
     }
   } else if (st) {
@@ -126,23 +138,9 @@ function link(off: number): void {
   buf.copy(entryBuf, 0, at + linkLen + targetLen, at + linkLen + targetLen + entryLen);
   const shown = () => buf.toString('latin1', at + linkLen + targetLen + entryLen, at + linkLen + targetLen + entryLen + shownLen);
   const st = fs.lstatSync(target, { throwIfNoEntry: false });
-  if (!st) throw Object.assign(new Error('missing'), { news: { kind: 'bad-hardlink', ...linkTargetMissing(shown()) } });
-  if (!st.isFile() || st.dev !== dev) throw Object.assign(new Error('not a file'), { news: { kind: 'bad-hardlink', ...linkTargetNotFile(shown()) } });
-  try {
-    fs.linkSync(target, linkPath);
-    return;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  clearLeaf(linkPath, 'hardlink');
-  try {
-    fs.linkSync(target, linkPath);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw Object.assign(new Error('exists'), { news: { kind: 'io-error', message: STILL_TAKEN } });
-    }
-    throw e;
-  }
+  if (!st) throw refused({ kind: 'bad-hardlink', ...linkTargetMissing(shown()) });
+  if (!st.isFile() || st.dev !== dev) throw refused({ kind: 'bad-hardlink', ...linkTargetNotFile(shown()) });
+  replacing(linkPath, 'hardlink', () => fs.linkSync(target, linkPath));
 }
 
 function begin(off: number): void {
