@@ -28,12 +28,10 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 async function send(d: LzwDecoder): Promise<void> {
   while (credits === 0) await waitMessage();
   credits--;
+  // take() copies into a buffer of its own: handed over whole.
   const b = d.take();
-  // A buffer the decoder has moved on from is handed over whole; a partial
-  // one is still being written, so its bytes are copied.
-  const owned = b.buffer !== d.buffer ? b : new Uint8Array(b);
-  const ab = owned.buffer as ArrayBuffer;
-  post({ t: 'out', buf: ab, off: owned.byteOffset, len: owned.length }, [ab]);
+  const ab = b.buffer as ArrayBuffer;
+  post({ t: 'out', buf: ab, off: b.byteOffset, len: b.length }, [ab]);
 }
 
 async function main(): Promise<void> {
