@@ -10,8 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LzwDecoder, unlzw, isCompressHeader } from '../src/decode/lzw.js';
-import { decodeWith } from '../src/decode/index.js';
+import { decodeWith, lzwWhere } from '../src/decode/index.js';
 import { INLINE_MAX } from '../src/decode/lzw-thread.js';
+import { BIN_NODE_FLAGS } from '../bench/util.js';
 import { ArchiveError, TruncatedError } from '../src/errors.js';
 
 const CONFORMANCE = CONFORMANCE_DIR;
@@ -337,7 +338,7 @@ t.test('worker thread: same bytes as inline and as uncompress', async (t) => {
 
 t.test('worker thread: errors keep their class, kind and offset', async (t) => {
   const z = compress(randomBytes(3 * 1024 * 1024, 5), 16);
-  const cut = await collect(decodeWith('compress', sized(z.subarray(0, z.length - 1), [65536]))).then(
+  const cut = await collect(decodeWith('compress', sized(z.subarray(0, z.length - 1), [65536]), { lzw: 'worker' })).then(
     () => null,
     (e: unknown) => e,
   );
@@ -348,7 +349,7 @@ t.test('worker thread: errors keep their class, kind and offset', async (t) => {
 
   const bad = Buffer.from(z);
   bad[2] = 0xf0;
-  const flags = await collect(decodeWith('compress', sized(bad, [65536]))).then(
+  const flags = await collect(decodeWith('compress', sized(bad, [65536]), { lzw: 'worker' })).then(
     () => null,
     (e: unknown) => e,
   );
@@ -368,7 +369,7 @@ t.test('worker thread: stop, abort and a failing source end the thread', async (
       yield c;
     }
   }
-  const it = decodeWith('compress', counting())[Symbol.asyncIterator]();
+  const it = decodeWith('compress', counting(), { lzw: 'worker' })[Symbol.asyncIterator]();
   t.notOk((await it.next()).done);
   t.equal(ports(), before + 1, 'a thread runs');
   for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 10));
@@ -378,7 +379,7 @@ t.test('worker thread: stop, abort and a failing source end the thread', async (
 
   const ac = new AbortController();
   const reason = new Error('stop now');
-  const it2 = decodeWith('compress', sized(z, [65536]), { signal: ac.signal })[Symbol.asyncIterator]();
+  const it2 = decodeWith('compress', sized(z, [65536]), { signal: ac.signal, lzw: 'worker' })[Symbol.asyncIterator]();
   await it2.next();
   ac.abort(reason);
   await t.rejects(it2.next(), reason, 'abort rejects with the reason');
@@ -389,7 +390,7 @@ t.test('worker thread: stop, abort and a failing source end the thread', async (
     yield* chunks(z.subarray(0, 2 * INLINE_MAX), [65536]);
     throw boom;
   }
-  await t.rejects(collect(decodeWith('compress', failing())), boom, 'the source error comes through');
+  await t.rejects(collect(decodeWith('compress', failing(), { lzw: 'worker' })), boom, 'the source error comes through');
   t.equal(ports(), before, 'and the thread is gone');
 });
 
@@ -477,4 +478,24 @@ t.test('worker thread: source chunks of any size, a slow consumer, bounded read-
   }
   t.ok(Buffer.concat(out).equals(data), 'a slow consumer gets the same bytes');
   t.ok(most < 8 * 1024 * 1024 && pulled === z.length, `read ahead of the consumer at most ${most} bytes`);
+});
+
+t.test('where .Z is decoded: a thread only beside more than 2 CPUs; the environment overrides', async (t) => {
+  t.equal(lzwWhere(undefined, 2), 'inline', '2 CPUs: inline');
+  t.equal(lzwWhere(undefined, 1), 'inline', '1 CPU: inline');
+  t.equal(lzwWhere(undefined, 4), 'worker', '4 CPUs: the thread');
+  t.equal(lzwWhere('worker', 2), 'worker', 'ZONEP2V_LZW=worker');
+  t.equal(lzwWhere('inline', 8), 'inline', 'ZONEP2V_LZW=inline');
+  t.equal(lzwWhere('bogus', 8), 'worker', 'an unknown value is ignored');
+});
+
+t.test('the decoder thread starts under the launcher\'s own node flags', async (t) => {
+  // V8 flags repeated in a Worker's execArgv make it throw, and the decoder
+  // then fell back to inline without a word: under bin/zonep2v.js's flags
+  // .Z was never decoded on the thread.
+  t.ok(BIN_NODE_FLAGS.length > 0, `launcher flags: ${BIN_NODE_FLAGS.join(' ')}`);
+  const mod = new URL('../src/decode/lzw-thread.js', import.meta.url).href;
+  const script = `const { startWorker } = await import(${JSON.stringify(mod)}); const w = startWorker(); console.log(w ? 'thread' : 'none'); await w?.terminate();`;
+  const r = spawnSync(process.execPath, [...BIN_NODE_FLAGS, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(r.stdout.trim(), 'thread', `a thread was started (stderr: ${r.stderr.trim() || 'none'})`);
 });

@@ -1,13 +1,15 @@
 // The decode stage: find compression by its magic bytes (never by file name,
 // reference/formats.md section 6), undo it, and look again, up to
 // MAX_LAYERS deep. gzip runs in zlib (thread pool), compress .Z in our LZW
-// decoder (on a worker thread), bzip2 and xz in system decompressors (bzip2
-// has a JS fallback): decoding overlaps with the parsing on the main thread. Everything is
+// decoder (on a worker thread given more than 2 CPUs), bzip2 and xz in
+// system decompressors (bzip2 has a JS fallback): decoding overlaps with the
+// parsing on the main thread. Everything is
 // pull-based: nothing is decoded ahead of the consumer beyond a buffer or a
 // pipe. A decompressor failure is fatal, even after the last byte, and the
 // decoded/compressed ratio is capped against decompression bombs (security
 // D-12).
 
+import { availableParallelism } from 'node:os';
 import { ArchiveError } from '../errors.js';
 import { bunzip2, type Bzip2Decoder } from './bzip2.js';
 import { gunzip } from './gzip.js';
@@ -32,8 +34,9 @@ export interface DecodeOptions {
   /** bzip2 decoder (default auto: lbzip2, bzip2, then JS; env ZONEP2V_BZIP2 overrides auto). */
   bzip2?: Bzip2Decoder;
   /**
-   * Where .Z is decoded: on a worker thread (default, overlaps with parsing)
-   * or inline on the calling thread. Env ZONEP2V_LZW=inline overrides the default.
+   * Where .Z is decoded: on a worker thread (overlaps with parsing) or inline
+   * on the calling thread. Default: the thread only with more than 2 CPUs
+   * (lzwWhere()); env ZONEP2V_LZW=inline|worker overrides the default.
    */
   lzw?: 'worker' | 'inline';
   /** Called with the pid of each decompressor process started (for tests and logs). */
@@ -93,7 +96,7 @@ function codec(kind: Compression, src: AsyncIterable<Buffer>, opts: DecodeOption
     case 'gzip':
       return gunzip(src, opts.signal);
     case 'compress': {
-      const where = opts.lzw ?? (process.env.ZONEP2V_LZW === 'inline' ? 'inline' : 'worker');
+      const where = opts.lzw ?? lzwWhere();
       return where === 'inline' ? unlzw(src, opts.signal) : unlzwThreaded(src, opts.signal, unlzw);
     }
     case 'bzip2':
@@ -116,6 +119,18 @@ export function decodeWith(kind: Compression, src: AsyncIterable<Buffer>, opts: 
   const out = codec(kind, counted, opts);
   if (maxRatio === Infinity) return out;
   return new Guard(out[Symbol.asyncIterator](), counted, maxRatio, opts.ratioMinOutput ?? RATIO_MIN_OUTPUT, opts.signal, () => {});
+}
+
+/**
+ * Where .Z is decoded by default. On 2 CPUs the main thread and the writing
+ * thread already fill the machine: a decoder thread made the bench's .Z
+ * extraction slower (2.49 vs 2.32 s median, 4 alternated rounds; user CPU
+ * 2.77 vs 2.40 s: the decoder itself ran slower beside the others) and
+ * peaked 5 MiB higher. With more CPUs it runs beside the parsing.
+ */
+export function lzwWhere(env = process.env.ZONEP2V_LZW, cpus = availableParallelism()): 'worker' | 'inline' {
+  if (env === 'inline' || env === 'worker') return env;
+  return cpus > 2 ? 'worker' : 'inline';
 }
 
 /** Undo every compression layer of `src`; uncompressed input passes through unchanged. */

@@ -59,26 +59,16 @@ function revive(w: WireError): Error {
   return e;
 }
 
-/** The parent's node options minus module hooks (test loaders would make every start slow). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (/^--(import|require|loader|experimental-loader)=/.test(a)) continue;
-    if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(a)) {
-      i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
-}
-
-/** Start the worker; null when threads are unavailable (the caller decodes inline). */
-function startWorker(): Worker | null {
+/**
+ * Start the worker; null when threads are unavailable (the caller decodes
+ * inline). No node options of the parent: V8 flags such as the launcher's
+ * are process-wide and make Worker() throw when repeated here (which had
+ * silently sent every .Z back to the main thread), and a test runner's
+ * module hooks would make the thread's start wait for this one.
+ */
+export function startWorker(): Worker | null {
   try {
-    return new Worker(new URL('./lzw-worker.js', import.meta.url), { execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS });
+    return new Worker(new URL('./lzw-worker.js', import.meta.url), { execArgv: [], resourceLimits: WORKER_LIMITS });
   } catch {
     return null;
   }
