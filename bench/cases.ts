@@ -79,6 +79,8 @@ const bsdtarNames = (code: number | null, stderr: string): string | undefined =>
   return undefined;
 };
 const ref = (name: string, needs: string[], cmd: (c: RunCtx) => string): Tool => ({ name, ref: true, needs, cmd });
+/** A system tool shown beside the references, with its own ratio to them, but not one of them. */
+const beside = (name: string, needs: string[], cmd: (c: RunCtx) => string): Tool => ({ name, ref: false, needs, cmd });
 const flarTail = (c: RunCtx, f: FixtureName) => `tail -c +${(c.fx.flarOffset[f] ?? 0) + 1} ${q(c.archive)}`;
 const parse = (mode: 'parse' | 'decode'): Tool => ({ name: `zonep2v ${mode}`, ref: false, needs: [], json: true, cmd: (c) => node(`${q(path.join(DIST_BENCH, 'parse-only.js'))} ${mode} ${q(c.archive)}`) });
 
@@ -125,10 +127,11 @@ export const CASES: Case[] = [
     what: 'odc cpio | bzip2 (lbzip2 when present)',
     tools: [
       zx,
-      // zonep2v decodes with lbzip2 when it is installed, so lbzip2 is the fair
-      // reference; the single-threaded bzip2 (twice as slow) runs with --all.
-      { ...ref('bzip2 -dc | cpio', ['bzip2', 'cpio'], (c) => `bzip2 -dc < ${q(c.archive)} | ${CPIO}`), allOnly: which('lbzip2') ? ['disk', 'tmpfs'] : [] },
-      ref('lbzip2 -dc | cpio', ['lbzip2', 'cpio'], (c) => `lbzip2 -dc < ${q(c.archive)} | ${CPIO}`),
+      // The reference is what issue #8 names, `bzip2 -dc | cpio -idm`.
+      // zonep2v decodes with lbzip2 when it is installed: the same pipeline
+      // with lbzip2 runs beside it, to show what the decoder alone gives.
+      ref('bzip2 -dc | cpio', ['bzip2', 'cpio'], (c) => `bzip2 -dc < ${q(c.archive)} | ${CPIO}`),
+      beside('lbzip2 -dc | cpio', ['lbzip2', 'cpio'], (c) => `lbzip2 -dc < ${q(c.archive)} | ${CPIO}`),
     ],
   },
   {
