@@ -359,10 +359,15 @@ export class FsSink implements Sink {
   private async writeFileHere(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> {
     const regions = e.sparse;
     this.settle(v.key);
-    let fd = this.fs.createExcl(v.key, 0o600);
+    // As on the writing thread: with no special bit and no group/other write,
+    // open() gives the final mode (umask 022); in a fresh root nothing needs
+    // the file's identity later, so neither fchmod nor fstat follows.
+    const lean = this.fresh && (e.mode & 0o7022) === 0;
+    const createMode = lean ? e.mode & 0o7777 : 0o600;
+    let fd = this.fs.createExcl(v.key, createMode);
     if (fd < 0) {
       this.clearLeaf(v.key, where, e.type);
-      fd = this.fs.createExcl(v.key, 0o600);
+      fd = this.fs.createExcl(v.key, createMode);
       if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where);
     }
     const rec = new Rec(FILE, 0, 0, true);
@@ -374,7 +379,7 @@ export class FsSink implements Sink {
       // Holes stay holes: the apparent size comes from ftruncate.
       if (regions) fs.ftruncateSync(fd, e.size);
       if (written !== len) throw this.bodySize(written, len, where);
-      this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where);
+      this.applyMeta(fd, rec, e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, where, lean);
       ok = true;
     } finally {
       closeAfter(fd, ok);
@@ -1119,8 +1124,12 @@ export class FsSink implements Sink {
     return rec;
   }
 
-  /** fchown, then fchmod with the special bits, then times, on one fd (D-8). */
-  private applyMeta(fd: number, rec: Rec, mode: number, uid: number, gid: number, mtime: number, nsec: number, where: Where): void {
+  /**
+   * fchown, then fchmod with the special bits, then times, on one fd (D-8);
+   * `created`: the node was created with its final mode and its identity
+   * is not needed (no fchmod, no fstat).
+   */
+  private applyMeta(fd: number, rec: Rec, mode: number, uid: number, gid: number, mtime: number, nsec: number, where: Where, created = false): void {
     let m = mode & 0o7777;
     if (this.owners) {
       try {
@@ -1132,7 +1141,7 @@ export class FsSink implements Sink {
     } else {
       m = this.unownedMode(m, uid, gid, where);
     }
-    fs.fchmodSync(fd, m);
+    if (!created) fs.fchmodSync(fd, m);
     const t = this.timeArg(mtime, nsec, where);
     if (t !== undefined) {
       try {
@@ -1141,6 +1150,7 @@ export class FsSink implements Sink {
         this.warn('bad-mtime', mtimeFailed(mtime, errCode(err)), where);
       }
     }
+    if (created) return;
     const st = fs.fstatSync(fd);
     rec.dev = st.dev;
     rec.ino = st.ino;
