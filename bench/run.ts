@@ -321,7 +321,7 @@ export async function bench(o: BenchOptions): Promise<Results> {
     if (targets.disk) scratch.dispose(targets.disk.path, fx.counts.entries);
   }
   if (!o.all && !o.targetsGiven && Object.keys(targets).length > 1) {
-    notes.push('default matrix (to stay within 10 minutes): the decoder-bound cases (bzip2, compress, flar-Z) on tmpfs only, bzip2 against lbzip2 only (what zonep2v itself runs), decode:bzip2 without references; `--all` runs every case and every reference on both targets');
+    notes.push('default matrix (to stay within 10 minutes): the decoder-bound cases (bzip2, compress, flar-Z) on tmpfs only, decode:bzip2 without references; `--all` runs every case and every reference on both targets');
   }
   const seen = new Set<string>();
   for (const r of rows) {
