@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { availableTools, CASES, selectCases, type Case } from './cases.js';
 import { prepareFixtures, type FixtureName, type Fixtures } from './fixtures.js';
 import { killCurrent, measure, rssMethod } from './measure.js';
@@ -30,7 +30,7 @@ export const USAGE = `usage: npm run bench -- [options]     (node dist/bench/run
   --targets LIST     disk,tmpfs: run every case on these (default: both, except the
                      decoder-bound cases bzip2, compress, flar-Z: tmpfs; see --all)
   --all              the full matrix: every case on both targets (or --targets) and the
-                     slower duplicate references (bzip2 -dc next to lbzip2 -dc)
+                     references of the decode-only cases (bzip2 -dc, lbzip2 -dc)
   --only LIST        cases or groups: ${[...new Set(CASES.flatMap((c) => [c.group, c.name]))].join(', ')}
   --json             print the results as JSON on stdout (always written to OUT/results.json)
   --out DIR          results, fixture cache and the disk target (default bench/out)
@@ -165,9 +165,18 @@ class Scratch {
     if (target === 'disk') this.kept.push(dir);
     else rmrf(dir);
   }
-  /** Make room before a disk run: keep 3 trees and 4 GiB free. */
+  /**
+   * Before a disk run: write back what earlier runs left dirty (untimed),
+   * then make room: keep 3 trees and 4 GiB free. Without the sync, 65 runs
+   * of 300 MB piled up gigabytes of dirty pages: later runs paid for
+   * earlier ones' writeback (kernel flusher threads on the same 2 CPUs,
+   * then dirty-page throttling), so pax and dump on disk took twice as
+   * long as cpio for every tool.
+   */
   beforeRun(base: string, target: string): void {
-    if (target !== 'disk' || this.kept.length === 0) return;
+    if (target !== 'disk') return;
+    spawnSync('sync', ['-f', base], { stdio: 'ignore' });
+    if (this.kept.length === 0) return;
     const st = fs.statfsSync(base);
     if (st.bavail * st.bsize < 3 * this.treeBytes + 4 * 2 ** 30) this.flush();
   }
@@ -330,7 +339,7 @@ export async function bench(o: BenchOptions): Promise<Results> {
     notes.push(`${r.case} / ${r.tool}: ${r.note}`);
   }
   if (targets.disk) {
-    notes.push('disk runs are not synced (the page cache absorbs 300 MB; what the disk target adds is the file system\'s metadata work), and their trees are deleted at the end of the bench, not between runs: on a journal-less ext4 the inode allocator skips recently deleted inodes by reading their inode tables, which made a run right after deleting the previous tree 5-10 times slower for every tool (see bench/README.md)');
+    notes.push('disk runs are not synced (the page cache absorbs 300 MB; what the disk target adds is the file system\'s metadata work), but each starts after an untimed `sync -f`, so that it does not pay for the writeback of the runs before it; their trees are deleted at the end of the bench, not between runs: on a journal-less ext4 the inode allocator skips recently deleted inodes by reading their inode tables, which made a run right after deleting the previous tree 5-10 times slower for every tool (see bench/README.md)');
     if (scratch.flushes) notes.push(`free space ran short: kept disk trees were deleted ${scratch.flushes} time(s) during the bench, so some disk runs paid the recently-deleted-inode scan`);
   }
   const archives: Record<string, { bytes: number }> = {};

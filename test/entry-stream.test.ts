@@ -2,7 +2,7 @@
 // that takes entries with nextNow() whenever it can, and awaits next() only
 // when it returns undefined, must see exactly what a plain for-await sees,
 // whatever the chunking of the input. Checked on archives written by GNU
-// cpio (every variant), GNU tar and bsdtar, through the parsers alone,
+// cpio (every variant), GNU tar, bsdtar and dump, through the parsers alone,
 // through openArchive, and through fused rule stages that drop, replace
 // and route entries by their first character.
 
@@ -16,6 +16,8 @@ import { bufferBody, copyEntry } from '../src/entry.js';
 import { ByteReader } from '../src/source/reader.js';
 import { parseCpio } from '../src/formats/cpio.js';
 import { parseTar } from '../src/formats/tar.js';
+import { parseDump } from '../src/formats/dump.js';
+import zlib from 'node:zlib';
 import { openArchive } from '../src/formats/index.js';
 import { makeContext, type ParseFn } from '../src/formats/types.js';
 import { runStages, type Stage } from '../src/rules/stage.js';
@@ -111,7 +113,8 @@ function stages(): Stage[] {
   ];
 }
 
-const CASES: [string, () => Buffer, ParseFn][] = [
+/** Name, archive, parser, and the share of entries nextNow() must serve with the whole archive buffered. */
+const CASES: [string, () => Buffer, ParseFn, number?][] = [
   ['cpio newc', () => cpioArchive('newc'), parseCpio],
   ['cpio crc', () => cpioArchive('crc'), parseCpio],
   ['cpio odc', () => cpioArchive('odc'), parseCpio],
@@ -119,11 +122,20 @@ const CASES: [string, () => Buffer, ParseFn][] = [
   ['GNU tar pax', () => tarArchive("tar -c --no-recursion --format=pax -T - -f -"), parseTar],
   ['GNU tar gnu', () => tarArchive("tar -c --no-recursion --format=gnu -T - -f -"), parseTar],
   ['bsdtar pax', () => tarArchive("bsdtar -c -n --format=pax -T - -f -"), parseTar],
+  // Real dump 0.4b output (samples/dump/make-fixtures.sh), and its byte-swapped twin.
+  // Its directories come first, from the directory pass, and its symlinks,
+  // devices, sparse files and files with ACLs go the async way: a smaller share.
+  ['ufsdump little-endian', () => sampleDump('tree.dump.gz'), parseDump, 0.2],
+  ['ufsdump big-endian', () => sampleDump('tree-be.dump.gz'), parseDump, 0.2],
 ];
+
+function sampleDump(name: string): Buffer {
+  return zlib.gunzipSync(fs.readFileSync(new URL(`../../samples/dump/${name}`, import.meta.url)));
+}
 
 t.before(makeTree);
 
-for (const [name, make, parse] of CASES) {
+for (const [name, make, parse, share = 0.5] of CASES) {
   t.test(name, async (t) => {
     const archive = make();
     const ctx = () => makeContext({ warn: () => {} });
@@ -132,7 +144,7 @@ for (const [name, make, parse] of CASES) {
     for (const size of [3, 333, 4096, 1 << 20]) {
       const got = await viaNextNow(parse(new ByteReader(chunked(archive, size)), ctx()));
       t.same(got.seen, want, `parser, chunks of ${size}: the same entries`);
-      if (size === 1 << 20) t.ok(got.now > want.length / 2, `parser: ${got.now} of ${want.length} entries served synchronously`);
+      if (size === 1 << 20) t.ok(got.now > want.length * share, `parser: ${got.now} of ${want.length} entries served synchronously`);
     }
     const opened = await viaNextNow(openArchive(chunked(archive, 1 << 20), { warn: () => {} }));
     t.same(opened.seen, want, 'openArchive: the same entries');
@@ -144,7 +156,9 @@ for (const [name, make, parse] of CASES) {
       t.same(got.seen, staged, `rule stages, chunks of ${size}: the same entries`);
     }
     t.notOk(staged.some((d) => d.includes('"etc/fifo"') || d.includes('./etc/fifo')), 'the dropped entry is gone');
-    t.ok(staged.some((d) => d.includes('vfstab') && d.includes(crypto.createHash('sha1').update('#rewritten\n').digest('hex'))) || staged.some((d) => d.includes('vfstab') && d.includes(',11,')), 'the replaced entry is there');
+    if (want.some((d) => d.includes('vfstab'))) {
+      t.ok(staged.some((d) => d.includes('vfstab') && d.includes(crypto.createHash('sha1').update('#rewritten\n').digest('hex'))) || staged.some((d) => d.includes('vfstab') && d.includes(',11,')), 'the replaced entry is there');
+    }
   });
 }
 

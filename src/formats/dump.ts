@@ -24,7 +24,7 @@
 // Incremental dumps (level > 0) are refused in strict mode (kind
 // "unsupported"); lenient mode warns and yields what the dump holds.
 
-import type { Body, Entry, EntryType, SparseRegion } from '../entry.js';
+import type { Body, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
@@ -459,19 +459,20 @@ class DataCursor {
 }
 
 class DumpParser {
-  private readonly tape: Tape;
+  readonly tape: Tape;
   private readonly table = new DirTable();
   private bits: Buffer | null = null;
   private maxino = 0;
   private index = 0;
   private readonly dirXattrs = new Map<number, Record<string, Buffer>>();
+  private volumesClosed = false;
 
   constructor(volumes: AsyncIterable<ByteReader>, private readonly ctx: ParseContext) {
     this.tape = new Tape(volumes, ctx);
   }
 
   /** Strict: throw; lenient: warn and carry on. */
-  private problem(kind: string, message: string, where: Where = {}): void {
+  problem(kind: string, message: string, where: Where = {}): void {
     if (!this.ctx.lenient) throw this.tape.err(kind, message, where);
     this.ctx.warn({ kind, message, offset: where.offset ?? this.tape.offset, entry: where.entry ?? this.tape.entry });
   }
@@ -483,60 +484,41 @@ class DumpParser {
     return this.index++;
   }
 
-  async *parse(): AsyncGenerator<Entry> {
+  /** Start, maps and directories; the directories' entries. The files follow (DumpEntries). */
+  async *prelude(): AsyncGenerator<Entry> {
     const tape = this.tape;
-    try {
-      const th = await tape.start();
-      const f = tape.fmt;
-      this.ctx.info.variant = `ufsdump-${f.order}`;
-      if (f.flavour === 'linux' && th.flags & DR_COMPRESSED) {
-        throw tape.err('unsupported', 'compressed Linux dump (dump -z/-j) is not supported', { offset: 0 }, 'make the dump without -z or -j');
-      }
-      if (th.level !== 0) {
-        const msg = `incremental dump (level ${th.level}): it holds only what changed since an earlier dump`;
-        if (!this.ctx.lenient) throw tape.err('unsupported', msg, { offset: 0 }, 'give a level 0 (full) dump, e.g. ufsdump 0f');
-        this.ctx.warn({ kind: 'dump-incremental', message: `${msg}; extracting what it holds`, offset: 0 });
-      }
-      if (!(f.flavour === 'solaris' && th.flags & DR_INODEINFO)) {
-        await tape.cursor(th, 0, () => {}).drain();
-      }
-      await this.readMaps();
-      await this.readDirectories();
-      yield* this.yieldDirectories();
-      let lastIno = 0;
-      for (;;) {
-        const h = tape.takeHeaderNow() ?? (await tape.takeHeader());
-        if (h.type === TS_END) break;
-        if (h.type === TS_ADDR) {
-          this.problem('dump-sequence', `TS_ADDR continuation for inode ${h.ino} without its TS_INODE`, { offset: h.offset });
-          await tape.cursor(h, 0, () => {}).drain();
-          continue;
-        }
-        if (h.type !== TS_INODE) throw tape.err('dump-sequence', `unexpected ${TS_NAMES[h.type]} header among the files`, { offset: h.offset });
-        if (headerKind(h, tape.fmt) !== 'data') {
-          await this.skipOrphanMeta(h);
-          continue;
-        }
-        if (h.ino <= lastIno) this.problem('dump-sequence', `inode ${h.ino} comes after inode ${lastIno}: inodes are out of order or dumped twice`, { offset: h.offset });
-        lastIno = Math.max(lastIno, h.ino);
-        const reading = this.readFile(h);
-        const item = reading instanceof Promise ? await reading : reading;
-        if (!item) continue;
-        yield item.entry;
-        const finishing = item.finish();
-        if (finishing) await finishing;
-        tape.entry = undefined;
-        const e = item.entry;
-        for (let i = 1; i < item.paths.length; i++) {
-          const link = newEntry(item.paths[i]!, 'hardlink', e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, 0, e.offset, this.nextIndex(), emptyBody, e.nlink);
-          link.linkTarget = e.path;
-          yield link;
-        }
-      }
-      await tape.finish();
-    } finally {
-      for (const r of tape.opened.slice(1)) await r.close();
+    const th = await tape.start();
+    const f = tape.fmt;
+    this.ctx.info.variant = `ufsdump-${f.order}`;
+    if (f.flavour === 'linux' && th.flags & DR_COMPRESSED) {
+      throw tape.err('unsupported', 'compressed Linux dump (dump -z/-j) is not supported', { offset: 0 }, 'make the dump without -z or -j');
     }
+    if (th.level !== 0) {
+      const msg = `incremental dump (level ${th.level}): it holds only what changed since an earlier dump`;
+      if (!this.ctx.lenient) throw tape.err('unsupported', msg, { offset: 0 }, 'give a level 0 (full) dump, e.g. ufsdump 0f');
+      this.ctx.warn({ kind: 'dump-incremental', message: `${msg}; extracting what it holds`, offset: 0 });
+    }
+    if (!(f.flavour === 'solaris' && th.flags & DR_INODEINFO)) {
+      await tape.cursor(th, 0, () => {}).drain();
+    }
+    await this.readMaps();
+    await this.readDirectories();
+    yield* this.yieldDirectories();
+  }
+
+  /** The `i`-th name (i >= 1) of a file handed out: a hard link to its first. */
+  linkEntry(item: FileItem, i: number): Entry {
+    const e = item.entry;
+    const link = newEntry(item.paths[i]!, 'hardlink', e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, 0, e.offset, this.nextIndex(), emptyBody, e.nlink);
+    link.linkTarget = e.path;
+    return link;
+  }
+
+  /** Volumes after the first are closed (once) when the stream ends, fails or is stopped. */
+  async closeVolumes(): Promise<void> {
+    if (this.volumesClosed) return;
+    this.volumesClosed = true;
+    for (const r of this.tape.opened.slice(1)) await r.close();
   }
 
   // ---- TS_CLRI / TS_BITS
@@ -697,7 +679,7 @@ class DumpParser {
 
   // ---- everything else
 
-  private async skipOrphanMeta(h: Header): Promise<void> {
+  async skipOrphanMeta(h: Header): Promise<void> {
     this.ctx.warn({ kind: 'dump-metadata', message: `metadata header for inode ${h.ino} without its file; ignored`, offset: h.offset });
     await this.tape.cursor(h, Math.min(h.size, MAX_META_BYTES), () => {}).drain();
   }
@@ -750,7 +732,7 @@ class DumpParser {
    * files are in the reader's buffer: an async function per file was a
    * kilobyte of garbage each).
    */
-  private readFile(h: Header): FileItem | null | Promise<FileItem | null> {
+  readFile(h: Header): FileItem | null | Promise<FileItem | null> {
     const tape = this.tape;
     const f = tape.fmt;
     const t = h.mode & IFMT;
@@ -970,9 +952,185 @@ async function lookAhead(cur: DataCursor, ahead: DataEvent[]): Promise<void> {
   }
 }
 
+const DONE: IteratorResult<Entry> = { value: undefined, done: true };
+
+/**
+ * A dump's entries. The prelude (maps, directories) comes from an async
+ * generator; then a file whose header and data are in the reader's buffer
+ * is handed out by nextNow(), with no promise per file (an async generator
+ * step per file was a sixth of the dump's garbage), and anything that has
+ * to wait goes to next(). The order of work is the generator's it
+ * replaced: a file's finish() (rest of its data, its metadata) runs when
+ * the next entry is asked for, then its other names come as hard links.
+ */
+class DumpEntries implements EntryStream {
+  private readonly p: DumpParser;
+  private sub: AsyncGenerator<Entry> | null;
+  /** The file last handed out, until its finish() ran and its links went out. */
+  private item: FileItem | null = null;
+  /** 0: the item's finish() has not run; then the index of its next name. */
+  private link = 0;
+  private finishing: Promise<void> | null = null;
+  private reading: Promise<FileItem | null> | null = null;
+  /** A header nextNow() took but leaves to next(). */
+  private held: Header | null = null;
+  private lastIno = 0;
+  private ended = false;
+
+  constructor(volumes: AsyncIterable<ByteReader>, ctx: ParseContext) {
+    this.p = new DumpParser(volumes, ctx);
+    this.sub = this.p.prelude();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  nextNow(): Entry | undefined {
+    if (this.sub !== null || this.reading !== null || this.finishing !== null || this.held !== null || this.ended) return undefined;
+    const tape = this.p.tape;
+    for (;;) {
+      if (this.item !== null) {
+        const l = this.afterItem();
+        if (l !== null) return l;
+      }
+      const h = tape.takeHeaderNow();
+      if (h === undefined) return undefined;
+      const e = this.file(h);
+      if (e !== null) return e;
+    }
+  }
+
+  next(): Promise<IteratorResult<Entry>> {
+    const e = this.nextNow();
+    if (e !== undefined) return Promise.resolve({ value: e, done: false });
+    return this.nextSlow();
+  }
+
+  async return(): Promise<IteratorResult<Entry>> {
+    if (this.ended) return DONE;
+    this.ended = true;
+    // Work started by nextNow() and never awaited must not fail unheard.
+    this.reading?.catch(() => undefined);
+    this.finishing?.catch(() => undefined);
+    const sub = this.sub;
+    this.sub = null;
+    try {
+      await sub?.return(undefined);
+    } finally {
+      await this.p.closeVolumes();
+    }
+    return DONE;
+  }
+
+  /**
+   * After the file last handed out: its finish(), then its other names.
+   * A link entry; null when the item is done; undefined when finish() has
+   * to wait (`finishing`).
+   */
+  private afterItem(): Entry | null | undefined {
+    const item = this.item!;
+    if (this.link === 0) {
+      this.link = 1;
+      const f = item.finish();
+      if (f !== undefined) {
+        this.finishing = f;
+        return undefined;
+      }
+      this.p.tape.entry = undefined;
+    }
+    if (this.link < item.paths.length) return this.p.linkEntry(item, this.link++);
+    this.item = null;
+    return null;
+  }
+
+  /**
+   * A header just taken: a file's entry; null when it yields none; undefined
+   * when next() has to go on (`held` or `reading` set).
+   */
+  private file(h: Header): Entry | null | undefined {
+    if (h.type !== TS_INODE || headerKind(h, this.p.tape.fmt) !== 'data') {
+      this.held = h;
+      return undefined;
+    }
+    if (h.ino <= this.lastIno) this.p.problem('dump-sequence', `inode ${h.ino} comes after inode ${this.lastIno}: inodes are out of order or dumped twice`, { offset: h.offset });
+    this.lastIno = Math.max(this.lastIno, h.ino);
+    const r = this.p.readFile(h);
+    if (r instanceof Promise) {
+      this.reading = r;
+      return undefined;
+    }
+    if (r === null) return null;
+    this.item = r;
+    this.link = 0;
+    return r.entry;
+  }
+
+  private async nextSlow(): Promise<IteratorResult<Entry>> {
+    const p = this.p;
+    const tape = p.tape;
+    try {
+      for (;;) {
+        if (this.sub !== null) {
+          const r = await this.sub.next();
+          if (!r.done) return r;
+          this.sub = null;
+          continue;
+        }
+        if (this.ended) return DONE;
+        if (this.finishing !== null) {
+          const f = this.finishing;
+          this.finishing = null;
+          await f;
+          tape.entry = undefined;
+        }
+        if (this.reading !== null) {
+          const r = this.reading;
+          this.reading = null;
+          const item = await r;
+          if (item === null) continue;
+          this.item = item;
+          this.link = 0;
+          return { value: item.entry, done: false };
+        }
+        if (this.item !== null) {
+          const l = this.afterItem();
+          if (l) return { value: l, done: false };
+          continue;
+        }
+        const h = this.held ?? tape.takeHeaderNow() ?? (await tape.takeHeader());
+        this.held = null;
+        if (h.type === TS_END) {
+          this.ended = true;
+          await tape.finish();
+          await p.closeVolumes();
+          return DONE;
+        }
+        if (h.type === TS_ADDR) {
+          p.problem('dump-sequence', `TS_ADDR continuation for inode ${h.ino} without its TS_INODE`, { offset: h.offset });
+          await tape.cursor(h, 0, () => {}).drain();
+          continue;
+        }
+        if (h.type !== TS_INODE) throw tape.err('dump-sequence', `unexpected ${TS_NAMES[h.type]} header among the files`, { offset: h.offset });
+        if (headerKind(h, tape.fmt) !== 'data') {
+          await p.skipOrphanMeta(h);
+          continue;
+        }
+        const e = this.file(h);
+        if (e) return { value: e, done: false };
+      }
+    } catch (err) {
+      this.ended = true;
+      this.sub = null;
+      await p.closeVolumes().catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
 /** Entries of a dump given as several volumes (files), in order. */
-export function parseDumpVolumes(volumes: AsyncIterable<ByteReader>, ctx: ParseContext): AsyncGenerator<Entry> {
-  return new DumpParser(volumes, ctx).parse();
+export function parseDumpVolumes(volumes: AsyncIterable<ByteReader>, ctx: ParseContext): EntryStream {
+  return new DumpEntries(volumes, ctx);
 }
 
 /** Entries of a single-stream dump. */
