@@ -24,7 +24,7 @@ import { detectFormat } from '../src/formats/detect.js';
 import { makeContext } from '../src/formats/types.js';
 import type { Warning } from '../src/formats/types.js';
 import { aclText, parseExt2Ea } from '../src/formats/dump-meta.js';
-import { setChecksum } from '../src/formats/dump-header.js';
+import { decodeHeader, FS_UFS2_MAGIC, setChecksum } from '../src/formats/dump-header.js';
 import { snapshot, diffTrees, tmpdir } from './lib/tree.js';
 import type { Tree, Node } from './lib/tree.js';
 import { synthDump, ext2EaBlock } from './lib/dump-synth.js';
@@ -690,4 +690,29 @@ t.test('truncations and byte flips: ArchiveError or a clean parse, never anythin
   }
   t.ok(errors > 50, `${errors} errors, ${clean} clean parses: ${JSON.stringify([...kinds])}`);
   t.ok(clean > 0, 'some mutations still parse');
+});
+
+t.test('64-bit header fields: exact up to 2^53 - 1, an error past it, in both byte orders', async (t) => {
+  for (const order of ['le', 'be'] as const) {
+    const f = { order, flavour: 'freebsd' as const, magic: FS_UFS2_MAGIC, bsize: 1024, newDirFormat: true };
+    const rec = Buffer.alloc(1024);
+    const put = (off: number, v: bigint) => (order === 'le' ? rec.writeBigUInt64LE(v, off) : rec.writeBigUInt64BE(v, off));
+    const putS = (off: number, v: bigint) => (order === 'le' ? rec.writeBigInt64LE(v, off) : rec.writeBigInt64BE(v, off));
+    put(40, 2n ** 53n - 1n);
+    putS(96, -(2n ** 40n) - 5n);
+    putS(896, 1_700_000_000n);
+    putS(912, 4_294_967_296n + 7n);
+    const h = decodeHeader(rec, f, 0);
+    t.equal(h.size, 2 ** 53 - 1, `${order}: the largest safe size`);
+    t.equal(h.mtime, -(2 ** 40) - 5, `${order}: a negative 64-bit mtime`);
+    t.equal(h.date, 1_700_000_000, `${order}: c_date`);
+    t.equal(h.tapea, 4_294_967_303, `${order}: c_tapea past 32 bits`);
+    put(40, 2n ** 53n);
+    t.throws(() => decodeHeader(rec, f, 0), /file size 9007199254740992 is out of range/, `${order}: 2^53 is refused, with its exact value`);
+    put(40, 2n ** 64n - 1n);
+    t.throws(() => decodeHeader(rec, f, 0), /file size 18446744073709551615 is out of range/, `${order}: 2^64 - 1 too`);
+    put(40, 0n);
+    putS(96, -(2n ** 53n));
+    t.throws(() => decodeHeader(rec, f, 0), /mtime -9007199254740992 is out of range/, `${order}: and -2^53 for a signed field`);
+  }
 });

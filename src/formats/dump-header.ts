@@ -137,13 +137,22 @@ const KNOWN_MAGICS = [NFS_MAGIC, MTB_MAGIC, FS_UFS2_MAGIC, OFS_MAGIC];
 
 const NATIVE_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** An Int32Array over the last input chunk a header came from: one per chunk, not one per header. */
+let wordsOf: ArrayBufferLike | null = null;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
 /** Sum of the record's 32-bit words modulo 2^32 equals CHECKSUM. */
 export function checksumOk(rec: Buffer, o: Order): boolean {
   let s = 0;
   const n = rec.length & ~3;
   if ((o === 'le') === NATIVE_LE && (rec.byteOffset & 3) === 0) {
-    const w = new Int32Array(rec.buffer, rec.byteOffset, n >> 2);
-    for (let i = 0; i < w.length; i++) s = (s + w[i]!) | 0;
+    if (rec.buffer !== wordsOf) {
+      wordsOf = rec.buffer;
+      words = new Int32Array(rec.buffer, 0, rec.buffer.byteLength >> 2);
+    }
+    const w = words;
+    const end = (rec.byteOffset + n) >> 2;
+    for (let i = rec.byteOffset >> 2; i < end; i++) s = (s + w[i]!) | 0;
   } else if (o === 'le') for (let i = 0; i < n; i += 4) s = (s + rec.readInt32LE(i)) | 0;
   else for (let i = 0; i < n; i += 4) s = (s + rec.readInt32BE(i)) | 0;
   return s === CHECKSUM;
@@ -201,11 +210,20 @@ export function detectDumpFormat(first: Buffer, offset: number): DumpFormat {
   return { order, flavour, magic, bsize, newDirFormat };
 }
 
-function safeNumber(v: bigint, what: string, offset: number): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new ArchiveError('dump-header', `${what} ${v} is out of range`, { offset });
+/**
+ * A 64-bit field as a number, from its two 32-bit halves (a BigInt per
+ * header was garbage on every file); outside the safe-integer range is an
+ * error, named with the exact value.
+ */
+function num64(b: Buffer, off: number, o: Order, signed: boolean, what: string, offset: number): number {
+  const lo = o === 'le' ? b.readUInt32LE(off) : b.readUInt32BE(off + 4);
+  const hiAt = o === 'le' ? off + 4 : off;
+  const hi = signed ? i32(b, hiAt, o) : u32(b, hiAt, o);
+  const v = hi * 4294967296 + lo;
+  if (!Number.isSafeInteger(v)) {
+    throw new ArchiveError('dump-header', `${what} ${signed ? i64(b, off, o) : u64(b, off, o)} is out of range`, { offset });
   }
-  return Number(v);
+  return v;
 }
 
 /** Decode a header record (checksum and magic already checked). */
@@ -257,14 +275,14 @@ export function decodeHeader(rec: Buffer, f: DumpFormat, offset: number): Header
   } else {
     uid = u32(rec, 144, o);
     gid = u32(rec, 148, o);
-    mtime = safeNumber(i64(rec, 96, o), 'mtime', offset);
+    mtime = num64(rec, 96, o, true, 'mtime', offset);
     const nsec = i32(rec, 60, o);
     mtimeNsec = nsec >= 0 && nsec < 1_000_000_000 ? nsec : 0;
     const x = u32(rec, 72, o);
     devMajor = (x >>> 8) & 0xff;
     devMinor = (x & 0xffff00ff) >>> 0;
-    date = safeNumber(i64(rec, 896, o), 'c_date', offset);
-    if (f.magic === FS_UFS2_MAGIC) tapea = safeNumber(i64(rec, 912, o), 'c_tapea', offset);
+    date = num64(rec, 896, o, true, 'c_date', offset);
+    if (f.magic === FS_UFS2_MAGIC) tapea = num64(rec, 912, o, true, 'c_tapea', offset);
   }
   const count = i32(rec, 160, o);
   const addrLen = Math.max(0, Math.min(count, TP_NINDIR));
@@ -278,7 +296,7 @@ export function decodeHeader(rec: Buffer, f: DumpFormat, offset: number): Header
     magic: i32(rec, 24, o),
     mode,
     nlink: i16(rec, 34, o),
-    size: safeNumber(u64(rec, 40, o), 'file size', offset),
+    size: num64(rec, 40, o, false, 'file size', offset),
     mtime,
     mtimeNsec,
     uid,

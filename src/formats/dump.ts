@@ -694,13 +694,13 @@ class DumpParser {
   }
 
   /** True when the next header is buffered and is not metadata of inode `h`: trailingMeta() has nothing to do. */
-  private noTrailingMeta(h: Header): boolean {
+  noTrailingMeta(h: Header): boolean {
     const nh = this.tape.peekHeaderNow();
     return nh !== undefined && (nh.ino !== h.ino || (nh.type !== TS_INODE && nh.type !== TS_ADDR));
   }
 
   /** Shadow (ACL) and EA headers that follow inode `h`'s data; stray TS_ADDRs of it are dropped. */
-  private async trailingMeta(h: Header, xattrs: Record<string, Buffer>, path: string): Promise<void> {
+  async trailingMeta(h: Header, xattrs: Record<string, Buffer>, path: string): Promise<void> {
     const tape = this.tape;
     for (;;) {
       const nh = await tape.peekHeader();
@@ -838,15 +838,61 @@ class DumpParser {
    * `ahead`, for the hole map; the body serves the rest from the tape.
    */
   private fileItem(h: Header, path: string, paths: string[], xattrs: Record<string, Buffer>, cur: DataCursor, ahead: DataEvent[]): FileItem | Promise<FileItem> {
-    const size = h.size;
-    const complete = cur.done;
+    const f = new DumpFile(this, h, path, paths, xattrs, cur, ahead);
+    const entry = this.inodeEntry(h, path, 'file', h.size, () => f.open());
+    f.entry = entry;
+    if (f.holes) entry.sparse = f.regions();
+    // A file larger than the look-ahead gets its xattrs once its body is read.
+    if (!f.complete || hasKeys(xattrs)) entry.xattrs = xattrs;
+    if (f.complete && !this.noTrailingMeta(h)) {
+      // Metadata records (ACL, xattrs) right after a file read whole: into the entry before it goes out.
+      return this.trailingMeta(h, xattrs, path).then(() => {
+        if (hasKeys(xattrs)) entry.xattrs = xattrs;
+        return f;
+      });
+    }
+    return f;
+  }
+}
+
+/**
+ * A regular file of the dump: its entry, its body (the look-ahead, then the
+ * tape), and what follows its body. One object per file: the closures it
+ * replaced were a tenth of the dump's garbage.
+ */
+class DumpFile implements FileItem, Body {
+  entry!: Entry;
+  /** Data read through the look-ahead's end, with no hole in it. */
+  readonly complete: boolean;
+  readonly holes: boolean;
+  private started = false;
+  /** Look-ahead events handed out. */
+  private k = 0;
+  private metaDone: boolean;
+
+  constructor(
+    private readonly p: DumpParser,
+    private readonly h: Header,
+    private readonly path: string,
+    readonly paths: string[],
+    private readonly xattrs: Record<string, Buffer>,
+    private readonly cur: DataCursor,
+    private readonly ahead: DataEvent[],
+  ) {
+    this.complete = cur.done;
+    this.metaDone = this.complete;
+    let holes = false;
+    for (const ev of ahead) if (typeof ev === 'number') holes = true;
+    this.holes = holes;
+  }
+
+  /** The data regions (for a file with holes): the look-ahead's, then the rest as data. */
+  regions(): SparseRegion[] {
     const regions: SparseRegion[] = [];
     let pos = 0;
-    let holes = false;
-    for (const ev of ahead) {
+    for (const ev of this.ahead) {
       if (typeof ev === 'number') {
         pos += ev;
-        holes = true;
         continue;
       }
       const last = regions[regions.length - 1];
@@ -854,70 +900,62 @@ class DumpParser {
       else regions.push({ offset: pos, length: ev.length });
       pos += ev.length;
     }
-    if (!complete && pos < size) {
+    const size = this.h.size;
+    if (!this.complete && pos < size) {
       const last = regions[regions.length - 1];
       if (last && last.offset + last.length === pos) last.length += size - pos;
       else regions.push({ offset: pos, length: size - pos });
     }
-    let metaDone = complete;
-    /** The metadata after the data, once: a promise only when there is some to read. */
-    const endMeta = (): Promise<void> | undefined => {
-      if (metaDone) return undefined;
-      metaDone = true;
-      return this.noTrailingMeta(h) ? undefined : this.trailingMeta(h, xattrs, path);
-    };
-    let started = false;
-    let k = 0;
-    const body = (): Body => {
-      if (started) throw new Error('entry body read twice');
-      started = true;
-      return {
-        async *[Symbol.asyncIterator]() {
-          while (k < ahead.length) {
-            const ev = ahead[k++]!;
-            if (typeof ev !== 'number') yield ev;
-          }
-          for (;;) {
-            const ev = await cur.next();
-            if (ev === null) break;
-            if (typeof ev !== 'number') {
-              yield ev;
-              continue;
-            }
-            // a hole after the look-ahead, inside a region declared as data
-            for (let left = ev; left > 0; left -= ZERO_CHUNK) yield Buffer.alloc(Math.min(left, ZERO_CHUNK));
-          }
-          await endMeta();
-        },
-        // A small file read ahead whole (no holes): all of it at once.
-        takeNow: () => {
-          if (!complete || holes || k !== 0) return undefined;
-          const parts: Buffer[] = [];
-          for (const ev of ahead) if (typeof ev !== 'number') parts.push(ev);
-          k = ahead.length;
-          return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        },
-      };
-    };
-    const entry = this.inodeEntry(h, path, 'file', size, body);
-    if (holes) entry.sparse = regions;
-    // A file larger than the look-ahead gets its xattrs once its body is read.
-    if (!complete || hasKeys(xattrs)) entry.xattrs = xattrs;
-    // After the body: drop the rest of the data, read the metadata; a promise only if something must be read.
-    const finish = (): Promise<void> | undefined => {
-      ahead.length = 0;
-      if (cur.drainNow()) return endMeta();
-      return cur.drain().then(endMeta);
-    };
-    const item: FileItem = { entry, finish, paths };
-    if (complete && !this.noTrailingMeta(h)) {
-      // Metadata records (ACL, xattrs) right after a file read whole: into the entry before it goes out.
-      return this.trailingMeta(h, xattrs, path).then(() => {
-        if (hasKeys(xattrs)) entry.xattrs = xattrs;
-        return item;
-      });
+    return regions;
+  }
+
+  /** entry.body(): once. */
+  open(): Body {
+    if (this.started) throw new Error('entry body read twice');
+    this.started = true;
+    return this;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const ahead = this.ahead;
+    while (this.k < ahead.length) {
+      const ev = ahead[this.k++]!;
+      if (typeof ev !== 'number') yield ev;
     }
-    return item;
+    for (;;) {
+      const ev = await this.cur.next();
+      if (ev === null) break;
+      if (typeof ev !== 'number') {
+        yield ev;
+        continue;
+      }
+      // a hole after the look-ahead, inside a region declared as data
+      for (let left = ev; left > 0; left -= ZERO_CHUNK) yield Buffer.alloc(Math.min(left, ZERO_CHUNK));
+    }
+    await this.endMeta();
+  }
+
+  /** A small file read ahead whole (no holes): all of it at once. */
+  takeNow(): Buffer | undefined {
+    if (!this.complete || this.holes || this.k !== 0) return undefined;
+    const ahead = this.ahead;
+    this.k = ahead.length;
+    if (ahead.length === 1) return ahead[0] as Buffer;
+    return Buffer.concat(ahead as Buffer[]);
+  }
+
+  /** The metadata after the data, once: a promise only when there is some to read. */
+  private endMeta(): Promise<void> | undefined {
+    if (this.metaDone) return undefined;
+    this.metaDone = true;
+    return this.p.noTrailingMeta(this.h) ? undefined : this.p.trailingMeta(this.h, this.xattrs, this.path);
+  }
+
+  /** After the body: drop the rest of the data, read the metadata; a promise only if something must be read. */
+  finish(): Promise<void> | undefined {
+    this.ahead.length = 0;
+    if (this.cur.drainNow()) return this.endMeta();
+    return this.cur.drain().then(() => this.endMeta());
   }
 }
 
