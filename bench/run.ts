@@ -167,11 +167,9 @@ class Scratch {
   }
   /**
    * Before a disk run: write back what earlier runs left dirty (untimed),
-   * then make room: keep 3 trees and 4 GiB free. Without the sync, 65 runs
-   * of 300 MB piled up gigabytes of dirty pages: later runs paid for
-   * earlier ones' writeback (kernel flusher threads on the same 2 CPUs,
-   * then dirty-page throttling), so pax and dump on disk took twice as
-   * long as cpio for every tool.
+   * so that no run pays for the writeback of the runs before it (65 runs of
+   * 300 MB pile up gigabytes of dirty pages, flushed by kernel threads on
+   * the same 2 CPUs); then make room: keep 3 trees and 4 GiB free.
    */
   beforeRun(base: string, target: string): void {
     if (target !== 'disk') return;
