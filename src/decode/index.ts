@@ -3,11 +3,10 @@
 // MAX_LAYERS deep. gzip runs in zlib (thread pool), compress .Z in our LZW
 // decoder (on a worker thread given more than 2 CPUs), bzip2 and xz in
 // system decompressors (bzip2 has a JS fallback): decoding overlaps with the
-// parsing on the main thread. Everything is
-// pull-based: nothing is decoded ahead of the consumer beyond a buffer or a
-// pipe. A decompressor failure is fatal, even after the last byte, and the
-// decoded/compressed ratio is capped against decompression bombs (security
-// D-12).
+// parsing on the main thread. Everything is pull-based: nothing is decoded
+// ahead of the consumer beyond a buffer or a pipe. A decompressor failure is
+// fatal, even after the last byte, and the decoded/compressed ratio is
+// capped against decompression bombs (security D-12).
 
 import { availableParallelism } from 'node:os';
 import { ArchiveError } from '../errors.js';
