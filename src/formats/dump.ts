@@ -191,6 +191,13 @@ class Tape {
     return n > 0 ? this.r.takeBuffered(n) : undefined;
   }
 
+  /** Drop up to `max` bytes already buffered; how many (0: none buffered). */
+  skipNow(max: number): number {
+    const n = Math.min(max, this.r.buffered);
+    if (n > 0) this.r.skipBuffered(n);
+    return n;
+  }
+
   /** Up to `max` bytes of data records (at least one byte), switching volumes at a record boundary. */
   async data(max: number): Promise<Buffer> {
     for (;;) {
@@ -366,17 +373,19 @@ class DataCursor {
     const bs = tape.bsize;
     for (;;) {
       if (this.runLeft > 0) {
-        const c = tape.dataNow(this.runLeft);
+        // Data up to the file's size, then the last block's padding skipped
+        // (no view made for bytes that are dropped).
+        if (this.runKeep === 0) {
+          const n = tape.skipNow(this.runLeft);
+          if (n === 0) return undefined;
+          this.runLeft -= n;
+          continue;
+        }
+        const c = tape.dataNow(Math.min(this.runLeft, this.runKeep));
         if (c === undefined) return undefined;
         this.runLeft -= c.length;
-        if (this.runKeep === 0) continue;
-        if (c.length <= this.runKeep) {
-          this.runKeep -= c.length;
-          return c;
-        }
-        const part = c.subarray(0, this.runKeep);
-        this.runKeep = 0;
-        return part;
+        this.runKeep -= c.length;
+        return c;
       }
       if (this.ended) return null;
       const addr = this.h.addr;
