@@ -73,6 +73,45 @@ t.test('auto starts the thread after the first files, same tree', async (t) => {
   t.same(diffTrees(a.tree, snapshot(env.root)), []);
 });
 
+t.test('a big file goes through the idle thread, streamed through the ring; busy, this thread writes it', async (t) => {
+  const small: Spec[] = [dir('d')];
+  for (let i = 0; i < 120; i++) small.push({ path: `d/s${i}`, data: `small ${i}\n`, mtime: 1_600_000_000 + i });
+  const big = crypto.randomBytes(9 * 1024 * 1024 + 5);
+  const bigSpec: Spec = { path: 'd/big', data: big, chunk: 300 * 1024 + 1, mode: 0o640, mtime: 1_234_567_890 };
+  const env = setupEnv();
+  t.teardown(env.cleanup);
+  const s = env.sink({ writer: 'auto' });
+  await writeAllSpecs(s, small);
+  t.ok(s.writerThreadStarted, 'the thread runs');
+  // Let the thread finish the small files: it is idle when the big one comes.
+  await new Promise((r) => setTimeout(r, 300));
+  const here = s.filesWrittenHere;
+  await writeAllSpecs(s, [bigSpec, { path: 'd/after', data: 'after\n' }]);
+  t.equal(s.filesWrittenHere, here, 'the big file (over twice the ring) went to the idle thread');
+  await s.finish();
+  t.ok(read(env.root, 'd/big').equals(big), 'and arrived whole');
+  const st = fs.statSync(path.join(env.root, 'd/big'));
+  t.equal(st.mode & 0o7777, 0o640);
+  t.equal(Math.floor(st.mtimeMs / 1000), 1_234_567_890);
+  t.equal(read(env.root, 'd/after').toString(), 'after\n', 'the file after it too');
+
+  // The thread busy (the ring just filled with 8 MiB of small files, more
+  // than it holds): the big file is written here rather than wait.
+  const env2 = setupEnv();
+  t.teardown(env2.cleanup);
+  const s2 = env2.sink({ writer: 'auto' });
+  await writeAllSpecs(s2, small);
+  await new Promise((r) => setTimeout(r, 300));
+  const many: Spec[] = [dir('e')];
+  for (let i = 0; i < 1000; i++) many.push({ path: `e/m${i}`, data: Buffer.alloc(8 * 1024, i) });
+  await writeAllSpecs(s2, many);
+  const here2 = s2.filesWrittenHere;
+  await writeAllSpecs(s2, [{ ...bigSpec, path: 'e/big' }]);
+  await s2.finish();
+  t.ok(read(env2.root, 'e/big').equals(big), 'written whole either way');
+  t.equal(s2.filesWrittenHere, here2 + 1, 'by this thread');
+});
+
 t.test('a later entry on a queued name waits for it: the archive order wins', async (t) => {
   const env = setupEnv();
   t.teardown(env.cleanup);

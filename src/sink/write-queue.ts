@@ -190,6 +190,11 @@ export class WriteQueue {
     return ((mark - Atomics.load(this.ctl, CTL.consumed)) | 0) > 0;
   }
 
+  /** The worker has consumed everything queued: it is idle, or about to be. */
+  get idle(): boolean {
+    return Atomics.load(this.ctl, CTL.consumed) === this.produced;
+  }
+
   /** Free bytes in the ring now. */
   get room(): number {
     return this.size - ((this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0);
