@@ -33,10 +33,11 @@
 //   "xattr-skipped" warning (the file was already yielded); sparse files
 //   (0200000) become Entry.sparse regions.
 
-import { type Body, type Entry, type EntryStream, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
+import { type Body, type Entry, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
+import { ParserStream } from './parser-stream.js';
 import { type CpioHeader, type CpioVariant, HEADER_SIZE, byteSum, couldBeMagicPrefix, decodeHeader, linkKey, padding, sniffVariant } from './cpio-header.js';
 import { HOLES_HDR, SECMODE, XATTR_TYPE, isSparseMode, parseAclRecords, parseHolesHeader, parseHolesList, parseXattrHdr } from './cpio-solaris.js';
 
@@ -624,30 +625,23 @@ interface Held {
   e: Entry | null | undefined;
 }
 
-const DONE: IteratorResult<Entry> = { value: undefined, done: true };
-
 /**
  * The entries of a cpio stream. nextNow() serves the common members (a
  * file, directory or symlink whose bytes are buffered) with no promise;
- * next() handles everything, the rare cases through CpioParser's methods.
- * Kept small for the reason given at CpioParser.
+ * step() handles everything, the rare cases through CpioParser's methods
+ * (hard links and the trailer as `sub`). Kept small for the reason given
+ * at CpioParser.
  */
-class CpioEntries implements EntryStream {
+class CpioEntries extends ParserStream {
   private readonly p: CpioParser;
   /** The last file handed out: its body ends (skipped if unread) before the next member. */
   private body: MemberBody | null = null;
   private bodyOf: Member | null = null;
   private held: Held | null = null;
-  /** A case that yields several entries (hard links, the trailer), being handed out. */
-  private sub: AsyncGenerator<Entry> | null = null;
-  private ended = false;
 
   constructor(r: ByteReader, ctx: ParseContext) {
+    super();
     this.p = new CpioParser(r, ctx);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 
   nextNow(): Entry | undefined {
@@ -676,76 +670,48 @@ class CpioEntries implements EntryStream {
     return undefined;
   }
 
-  next(): Promise<IteratorResult<Entry>> {
-    const e = this.nextNow();
-    if (e !== undefined) return Promise.resolve({ value: e, done: false });
-    return this.nextSlow();
-  }
-
-  async return(): Promise<IteratorResult<Entry>> {
-    this.ended = true;
-    const sub = this.sub;
-    this.sub = null;
-    await sub?.return(undefined);
-    return DONE;
-  }
-
   private file(m: Member, e: Entry): Entry {
     this.body = this.p.data(m, e);
     this.bodyOf = m;
     return e;
   }
 
-  private async nextSlow(): Promise<IteratorResult<Entry>> {
+  protected async step(): Promise<Entry | null> {
     const p = this.p;
-    try {
-      for (;;) {
-        if (this.sub !== null) {
-          const r = await this.sub.next();
-          if (!r.done) return r;
-          this.sub = null;
-          continue;
-        }
-        if (this.ended) return DONE;
-        let h = this.held;
-        this.held = null;
-        if (h === null) {
-          if (this.body !== null) {
-            const body = this.body;
-            this.body = null;
-            await p.finishData(body, this.bodyOf!);
-            this.bodyOf = null;
-          }
-          h = { m: p.memberNow() ?? (await p.member()), e: undefined };
-        }
-        const m = h.m;
-        if (h.e === undefined) {
-          if (isTrailer(m)) {
-            this.ended = true;
-            this.sub = p.atTrailer();
-            continue;
-          }
-          h.e = p.entry(m);
-        }
-        const e = h.e;
-        if (e === null) {
-          await p.record(m);
-        } else if (e.type !== 'file') {
-          if (!p.restNow(m, e)) await p.rest(m, e);
-          return { value: e, done: false };
-        } else if (m.h.nlink > 1) {
-          this.sub = p.linkedFile(m, e);
-        } else if (isSparseMode(m.h.mode)) {
-          this.sub = p.file(m, e);
-        } else {
-          return { value: this.file(m, e), done: false };
-        }
+    let h = this.held;
+    this.held = null;
+    if (h === null) {
+      if (this.body !== null) {
+        const body = this.body;
+        this.body = null;
+        await p.finishData(body, this.bodyOf!);
+        this.bodyOf = null;
       }
-    } catch (err) {
-      this.ended = true;
-      this.sub = null;
-      throw err;
+      h = { m: p.memberNow() ?? (await p.member()), e: undefined };
     }
+    const m = h.m;
+    if (h.e === undefined) {
+      if (isTrailer(m)) {
+        this.ended = true;
+        this.sub = p.atTrailer();
+        return null;
+      }
+      h.e = p.entry(m);
+    }
+    const e = h.e;
+    if (e === null) {
+      await p.record(m);
+    } else if (e.type !== 'file') {
+      if (!p.restNow(m, e)) await p.rest(m, e);
+      return e;
+    } else if (m.h.nlink > 1) {
+      this.sub = p.linkedFile(m, e);
+    } else if (isSparseMode(m.h.mode)) {
+      this.sub = p.file(m, e);
+    } else {
+      return this.file(m, e);
+    }
+    return null;
   }
 }
 

@@ -216,8 +216,9 @@ export function detectDumpFormat(first: Buffer, offset: number): DumpFormat {
  * error, named with the exact value.
  */
 function num64(b: Buffer, off: number, o: Order, signed: boolean, what: string, offset: number): number {
-  const lo = o === 'le' ? b.readUInt32LE(off) : b.readUInt32BE(off + 4);
-  const hiAt = o === 'le' ? off + 4 : off;
+  const le = o === 'le';
+  const lo = u32(b, le ? off : off + 4, o);
+  const hiAt = le ? off + 4 : off;
   const hi = signed ? i32(b, hiAt, o) : u32(b, hiAt, o);
   const v = hi * 4294967296 + lo;
   if (!Number.isSafeInteger(v)) {

@@ -29,6 +29,7 @@ import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
+import { ParserStream } from './parser-stream.js';
 import {
   TP_BSIZE, TP_NINDIR, TS_TAPE, TS_INODE, TS_BITS, TS_ADDR, TS_END, TS_CLRI, TS_EOM, TS_NAMES,
   DR_INODEINFO, DR_HASMETA, DR_COMPRESSED, DR_METAONLY, EXT_XATTR,
@@ -999,38 +1000,31 @@ async function lookAhead(cur: DataCursor, ahead: DataEvent[]): Promise<void> {
   }
 }
 
-const DONE: IteratorResult<Entry> = { value: undefined, done: true };
-
 /**
  * A dump's entries. The prelude (maps, directories) comes from an async
  * generator; then a file whose header and data are in the reader's buffer
  * is handed out by nextNow(), with no promise per file (an async generator
  * step per file was a sixth of the dump's garbage), and anything that has
- * to wait goes to next(). The order of work is the generator's it
+ * to wait goes to step(). The order of work is the generator's it
  * replaced: a file's finish() (rest of its data, its metadata) runs when
  * the next entry is asked for, then its other names come as hard links.
  */
-class DumpEntries implements EntryStream {
+class DumpEntries extends ParserStream {
   private readonly p: DumpParser;
-  private sub: AsyncGenerator<Entry> | null;
   /** The file last handed out, until its finish() ran and its links went out. */
   private item: FileItem | null = null;
   /** 0: the item's finish() has not run; then the index of its next name. */
   private link = 0;
   private finishing: Promise<void> | null = null;
   private reading: Promise<FileItem | null> | null = null;
-  /** A header nextNow() took but leaves to next(). */
+  /** A header nextNow() took but leaves to step(). */
   private held: Header | null = null;
   private lastIno = 0;
-  private ended = false;
 
   constructor(volumes: AsyncIterable<ByteReader>, ctx: ParseContext) {
+    super();
     this.p = new DumpParser(volumes, ctx);
     this.sub = this.p.prelude();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 
   nextNow(): Entry | undefined {
@@ -1048,26 +1042,11 @@ class DumpEntries implements EntryStream {
     }
   }
 
-  next(): Promise<IteratorResult<Entry>> {
-    const e = this.nextNow();
-    if (e !== undefined) return Promise.resolve({ value: e, done: false });
-    return this.nextSlow();
-  }
-
-  async return(): Promise<IteratorResult<Entry>> {
-    if (this.ended) return DONE;
-    this.ended = true;
+  protected override async release(): Promise<void> {
     // Work started by nextNow() and never awaited must not fail unheard.
     this.reading?.catch(() => undefined);
     this.finishing?.catch(() => undefined);
-    const sub = this.sub;
-    this.sub = null;
-    try {
-      await sub?.return(undefined);
-    } finally {
-      await this.p.closeVolumes();
-    }
-    return DONE;
+    await this.p.closeVolumes();
   }
 
   /**
@@ -1093,7 +1072,7 @@ class DumpEntries implements EntryStream {
 
   /**
    * A header just taken: a file's entry; null when it yields none; undefined
-   * when next() has to go on (`held` or `reading` set).
+   * when step() has to go on (`held` or `reading` set).
    */
   private file(h: Header): Entry | null | undefined {
     if (h.type !== TS_INODE || headerKind(h, this.p.tape.fmt) !== 'data') {
@@ -1113,65 +1092,44 @@ class DumpEntries implements EntryStream {
     return r.entry;
   }
 
-  private async nextSlow(): Promise<IteratorResult<Entry>> {
+  protected async step(): Promise<Entry | null> {
     const p = this.p;
     const tape = p.tape;
-    try {
-      for (;;) {
-        if (this.sub !== null) {
-          const r = await this.sub.next();
-          if (!r.done) return r;
-          this.sub = null;
-          continue;
-        }
-        if (this.ended) return DONE;
-        if (this.finishing !== null) {
-          const f = this.finishing;
-          this.finishing = null;
-          await f;
-          tape.entry = undefined;
-        }
-        if (this.reading !== null) {
-          const r = this.reading;
-          this.reading = null;
-          const item = await r;
-          if (item === null) continue;
-          this.item = item;
-          this.link = 0;
-          return { value: item.entry, done: false };
-        }
-        if (this.item !== null) {
-          const l = this.afterItem();
-          if (l) return { value: l, done: false };
-          continue;
-        }
-        const h = this.held ?? tape.takeHeaderNow() ?? (await tape.takeHeader());
-        this.held = null;
-        if (h.type === TS_END) {
-          this.ended = true;
-          await tape.finish();
-          await p.closeVolumes();
-          return DONE;
-        }
-        if (h.type === TS_ADDR) {
-          p.problem('dump-sequence', `TS_ADDR continuation for inode ${h.ino} without its TS_INODE`, { offset: h.offset });
-          await tape.cursor(h, 0, () => {}).drain();
-          continue;
-        }
-        if (h.type !== TS_INODE) throw tape.err('dump-sequence', `unexpected ${TS_NAMES[h.type]} header among the files`, { offset: h.offset });
-        if (headerKind(h, tape.fmt) !== 'data') {
-          await p.skipOrphanMeta(h);
-          continue;
-        }
-        const e = this.file(h);
-        if (e) return { value: e, done: false };
-      }
-    } catch (err) {
-      this.ended = true;
-      this.sub = null;
-      await p.closeVolumes().catch(() => undefined);
-      throw err;
+    if (this.finishing !== null) {
+      const f = this.finishing;
+      this.finishing = null;
+      await f;
+      tape.entry = undefined;
     }
+    if (this.reading !== null) {
+      const r = this.reading;
+      this.reading = null;
+      const item = await r;
+      if (item === null) return null;
+      this.item = item;
+      this.link = 0;
+      return item.entry;
+    }
+    if (this.item !== null) return this.afterItem() ?? null;
+    const h = this.held ?? tape.takeHeaderNow() ?? (await tape.takeHeader());
+    this.held = null;
+    if (h.type === TS_END) {
+      this.ended = true;
+      await tape.finish();
+      await p.closeVolumes();
+      return null;
+    }
+    if (h.type === TS_ADDR) {
+      p.problem('dump-sequence', `TS_ADDR continuation for inode ${h.ino} without its TS_INODE`, { offset: h.offset });
+      await tape.cursor(h, 0, () => {}).drain();
+      return null;
+    }
+    if (h.type !== TS_INODE) throw tape.err('dump-sequence', `unexpected ${TS_NAMES[h.type]} header among the files`, { offset: h.offset });
+    if (headerKind(h, tape.fmt) !== 'data') {
+      await p.skipOrphanMeta(h);
+      return null;
+    }
+    return this.file(h) ?? null;
   }
 }
 

@@ -153,6 +153,15 @@ class Rec {
   ) {}
 }
 
+/**
+ * A mode open() gives exactly (umask 022, set by the sink): no special bit,
+ * no group or other write. Any other file is created 0600 and fchmod-ed once
+ * its owner is set (D-8).
+ */
+function isPlainMode(mode: number): boolean {
+  return (mode & 0o7022) === 0;
+}
+
 function errCode(e: unknown): string | undefined {
   const c = (e as NodeJS.ErrnoException | undefined)?.code;
   return typeof c === 'string' ? c : undefined;
@@ -367,10 +376,9 @@ export class FsSink implements Sink {
   private async writeFileHere(e: Entry, v: ValidPath, where: Where, len: number): Promise<void> {
     const regions = e.sparse;
     this.settle(v.key);
-    // As on the writing thread: with no special bit and no group/other write,
-    // open() gives the final mode (umask 022); in a fresh root nothing needs
-    // the file's identity later, so neither fchmod nor fstat follows.
-    const lean = this.fresh && (e.mode & 0o7022) === 0;
+    // A plain mode is given at open; in a fresh root nothing needs the
+    // file's identity later, so neither fchmod nor fstat follows.
+    const lean = this.fresh && isPlainMode(e.mode);
     const createMode = lean ? e.mode & 0o7777 : 0o600;
     let fd = this.fs.createExcl(v.key, createMode);
     if (fd < 0) {
@@ -415,10 +423,7 @@ export class FsSink implements Sink {
     let m = e.mode & 0o7777;
     if (!this.owners) m = this.unownedMode(m, e.uid, e.gid, where);
     const t = this.timeArg(e.mtime, e.mtimeNsec, where);
-    // With no special bit and no group/other write, open() gives the final
-    // mode (umask 022) and no fchmod is needed; otherwise the file stays
-    // 0600 until its owner is set.
-    const plain = (m & 0o7022) === 0;
+    const plain = isPlainMode(m);
     const regions = e.sparse;
     const job: QueuedFile = {
       seq: ++this.seq >>> 0,
