@@ -15,7 +15,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import type { Entry } from '../src/entry.js';
 import { ArchiveError } from '../src/errors.js';
 import { ByteReader } from '../src/source/reader.js';
-import { parseTar } from '../src/formats/tar.js';
+import { blockSum, parseTar } from '../src/formats/tar.js';
+import { parsePaxTime } from '../src/formats/tar-pax.js';
 import { makeContext } from '../src/formats/types.js';
 import type { Warning } from '../src/formats/types.js';
 import { snapshot, tmpdir } from './lib/tree.js';
@@ -542,6 +543,52 @@ t.test('GNU and pax details', async (t) => {
     t.same([e2!.path, e2!.uid, e2!.mtime, e2!.mtimeNsec], ['second', 77, 1000, 500000000]);
     t.ok(got.warnings.some((w) => w.kind === 'pax-global-ignored'), 'global path ignored with a warning');
     t.ok(got.warnings.some((w) => w.kind === 'nul-in-name'), 'NUL in path cut with a warning');
+  });
+
+  await t.test('header sums: four bytes at a time equals byte by byte, at any alignment', async (t) => {
+    const slow = (b: Buffer) => b.reduce((a, x) => a + x, 0);
+    const pool = Buffer.alloc(512 * 8 + 7);
+    for (let k = 0; k < 200; k++) {
+      crypto.randomFillSync(pool);
+      if (k % 4 === 0) pool.fill(0xff);
+      if (k % 4 === 1) pool.fill(0);
+      const at = k % 8;
+      const b = pool.subarray(at + 512 * (k % 7), at + 512 * (k % 7) + 512);
+      t.equal(blockSum(b), slow(b), `block ${k} at offset ${b.byteOffset}`);
+    }
+  });
+
+  await t.test('pax times are read from the record bytes as the decimal grammar says', async (t) => {
+    // What parsePaxTime must agree with: the grammar written as a regular expression.
+    const byRegex = (s: string) => {
+      const m = /^(-?)(\d+)(?:\.(\d*))?/.exec(s);
+      if (!m) return null;
+      let sec = Number(m[2]);
+      let nsec = m[3] ? Number(m[3].slice(0, 9).padEnd(9, '0')) : 0;
+      let clamped = false;
+      if (!(sec <= 8.64e12)) [sec, nsec, clamped] = [8.64e12, 0, true];
+      if (m[1] === '-') [sec, nsec] = nsec > 0 ? [-sec - 1, 1e9 - nsec] : [-sec, nsec];
+      return { sec: sec === 0 ? 0 : sec, nsec, junk: m[0].length !== s.length, clamped };
+    };
+    const cases = ['1', '1.5', '1.', '-1.25', '-0.5', '-0', '0', '12.1234567891234', '1e5', 'abc', '', '-', '.5', '-.5',
+      '99999999999999999999', '8640000000000', '8640000000001', '1372753894.25', '0.000000001', '5 ', '1795762959.257031848', '007.070', '1.2.3'];
+    for (const c of cases) {
+      const b = Buffer.from(`xx${c}yy`, 'latin1');
+      t.same(parsePaxTime(b, 2, 2 + c.length), byRegex(c), JSON.stringify(c));
+    }
+    // Through the parser: atime and ctime records change nothing and warn of nothing; junk after mtime warns.
+    const a = Buffer.concat([
+      paxHdr([paxRec('atime', '1795762959.257031848'), paxRec('mtime', '1372705291.848737'), paxRec('ctime', 'not a time')]),
+      file('a', 'x'),
+      paxHdr([paxRec('mtime', '77.5junk'), paxRec('atimes', '1')]),
+      file('b', 'y'),
+      EOA,
+    ]);
+    const got = await parse(a);
+    t.equal(got.error, null);
+    t.same(got.entries.map((g) => [g.e.path, g.e.mtime, g.e.mtimeNsec]), [['a', 1372705291, 848737000], ['b', 77, 500000000]]);
+    t.same(got.warnings.map((w) => w.kind).sort(), ['pax-time-junk', 'pax-unknown-key']);
+    t.match(got.warnings.find((w) => w.kind === 'pax-unknown-key')?.message, /"atimes"/);
   });
 
   await t.test('pax size overrides across a GNU L header (TARmageddon, security E6)', async (t) => {

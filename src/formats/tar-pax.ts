@@ -43,11 +43,14 @@ export const FATAL = 2;
 export type PaxProblem = (kind: string, message: string, level: typeof WARN | typeof STRICT | typeof FATAL) => void;
 
 /**
- * Split a pax body into records and hand each (key, value) to `fn`. Returns
- * null when the body is well formed, or a description of the first malformed
- * record (records before it were delivered). The body may end in NUL padding.
+ * Split a pax body into records and hand each to `fn` as byte ranges of
+ * `body`: keyword [k0, k1), value [v0, v1). Returns null when the body is
+ * well formed, or a description of the first malformed record (records
+ * before it were delivered). The body may end in NUL padding. Ranges, not
+ * strings and views: an archive written by GNU tar has three records per
+ * entry, and making them was a third of the pax parser's garbage.
  */
-export function forEachPaxRecord(body: Buffer, fn: (key: string, value: Buffer) => void): string | null {
+export function forEachPaxRecord(body: Buffer, fn: (body: Buffer, k0: number, k1: number, v0: number, v1: number) => void): string | null {
   const n = body.length;
   let p = 0;
   while (p < n) {
@@ -72,7 +75,7 @@ export function forEachPaxRecord(body: Buffer, fn: (key: string, value: Buffer) 
     if (body[end - 1] !== 0x0a) return `record at byte ${p}: length ${len} does not end at a newline`;
     const eq = body.indexOf(0x3d, q + 1);
     if (eq < 0 || eq >= end - 1) return `record at byte ${p}: no '=' after the keyword`;
-    fn(body.toString('latin1', q + 1, eq), body.subarray(eq + 1, end - 1));
+    fn(body, q + 1, eq, eq + 1, end - 1);
     p = end;
   }
   return null;
@@ -80,25 +83,55 @@ export function forEachPaxRecord(body: Buffer, fn: (key: string, value: Buffer) 
 
 const MAX_TIME = 8.64e12; // JS Date range, in seconds
 
-/** Parse a pax decimal time "[-]sec[.frac]"; junk after it is reported, not fatal. */
-export function parsePaxTime(s: string): { sec: number; nsec: number; junk: boolean; clamped: boolean } | null {
-  const m = /^(-?)(\d+)(?:\.(\d*))?/.exec(s);
-  if (!m) return null;
-  let sec = Number(m[2]);
-  let nsec = m[3] ? Number(m[3].slice(0, 9).padEnd(9, '0')) : 0;
+/** A pax time: seconds, nanoseconds, and what parsing noticed. */
+export interface PaxTime {
+  sec: number;
+  nsec: number;
+  junk: boolean;
+  clamped: boolean;
+}
+
+/**
+ * Parse a pax decimal time "[-]sec[.frac]" from bytes [p, end) of `b`;
+ * digits past the ninth decimal are dropped, junk after the number is
+ * reported, not fatal. Null when it does not start with a number.
+ */
+export function parsePaxTime(b: Uint8Array, p: number, end: number): PaxTime | null {
+  const neg = p < end && b[p] === 0x2d;
+  if (neg) p++;
+  const digits = p;
+  let sec = 0;
+  for (; p < end; p++) {
+    const c = b[p]! - 0x30;
+    if (c < 0 || c > 9) break;
+    sec = sec * 10 + c;
+  }
+  if (p === digits) return null;
+  let nsec = 0;
+  if (p < end && b[p] === 0x2e) {
+    let scale = 1e8;
+    for (p++; p < end; p++) {
+      const c = b[p]! - 0x30;
+      if (c < 0 || c > 9) break;
+      if (scale >= 1) {
+        nsec += c * scale;
+        scale /= 10;
+      }
+    }
+  }
   let clamped = false;
   if (!(sec <= MAX_TIME)) {
     sec = MAX_TIME;
     nsec = 0;
     clamped = true;
   }
-  if (m[1] === '-') {
+  if (neg) {
     if (nsec > 0) {
       sec = -sec - 1;
       nsec = 1e9 - nsec;
     } else sec = -sec;
   }
-  return { sec: sec === 0 ? 0 : sec, nsec, junk: m[0].length !== s.length, clamped };
+  return { sec: sec === 0 ? 0 : sec, nsec, junk: p !== end, clamped };
 }
 
 function parseDec(s: string): number | null {
@@ -119,16 +152,53 @@ function nameValue(v: Buffer, problem: PaxProblem, key: string): string {
 
 const KEEP_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.', 'SCHILY.acl.', 'RHT.', 'security.', 'SUN.'];
 const IGNORED = new Set([
-  'atime', 'ctime', 'charset', 'comment', 'hdrcharset', 'uname', 'gname',
+  'charset', 'comment', 'hdrcharset', 'uname', 'gname',
   'SCHILY.dev', 'SCHILY.ino', 'SCHILY.filetype', 'LIBARCHIVE.creationtime', 'LIBARCHIVE.symlinktype',
 ]);
 
+/** Whether keyword bytes [k0, k1) are "<c>time" (atime, ctime, mtime: most records GNU tar writes). */
+function isTimeKey(b: Buffer, k0: number, k1: number, c: number): boolean {
+  return k1 - k0 === 5 && b[k0] === c && b[k0 + 1] === 0x74 && b[k0 + 2] === 0x69 && b[k0 + 3] === 0x6d && b[k0 + 4] === 0x65;
+}
+
 /**
- * Apply one record to `a`. `global` marks a `g` header, from which path,
- * linkpath, size and sparse keys are never taken (security E7). Returns false
- * for an unknown keyword (the caller may warn once).
+ * Apply the record with keyword [k0, k1) and value [v0, v1) of `body` to
+ * `a`. `global` marks a `g` header, from which path, linkpath, size and
+ * sparse keys are never taken (security E7). Returns false for an unknown
+ * keyword (the caller may warn once). The time keywords are told from their
+ * bytes, with no string made: atime and ctime are not restored.
  */
-export function applyPaxRecord(a: PaxAttrs, key: string, v: Buffer, global: boolean, problem: PaxProblem): boolean {
+export function applyPaxRecord(a: PaxAttrs, body: Buffer, k0: number, k1: number, v0: number, v1: number, global: boolean, problem: PaxProblem): boolean {
+  if (isTimeKey(body, k0, k1, 0x61) || isTimeKey(body, k0, k1, 0x63)) return true;
+  if (isTimeKey(body, k0, k1, 0x6d)) return applyMtime(a, body, v0, v1, problem);
+  return applyNamedRecord(a, body.toString('latin1', k0, k1), body.subarray(v0, v1), global, problem);
+}
+
+function applyMtime(a: PaxAttrs, body: Buffer, v0: number, v1: number, problem: PaxProblem): boolean {
+  if (v0 === v1) {
+    delete a.mtime;
+    delete a.mtimeNsec;
+    return true;
+  }
+  const t = parsePaxTime(body, v0, v1);
+  if (!t) {
+    problem('bad-pax-value', `pax mtime "${shownValue(body, v0, v1)}" is not a number`, STRICT);
+    return true;
+  }
+  if (t.junk) problem('pax-time-junk', `pax mtime "${shownValue(body, v0, v1)}" has junk after the number; junk ignored`, WARN);
+  if (t.clamped) problem('time-clamped', `pax mtime "${shownValue(body, v0, v1)}" is out of range; clamped`, WARN);
+  a.mtime = t.sec;
+  a.mtimeNsec = t.nsec;
+  return true;
+}
+
+/** The start of a value, for a message. */
+function shownValue(body: Buffer, v0: number, v1: number): string {
+  return body.toString('latin1', v0, Math.min(v1, v0 + 40));
+}
+
+/** Every other keyword, by name. */
+function applyNamedRecord(a: PaxAttrs, key: string, v: Buffer, global: boolean, problem: PaxProblem): boolean {
   const s = () => v.toString('latin1');
   const empty = v.length === 0;
   switch (key) {
@@ -170,19 +240,6 @@ export function applyPaxRecord(a: PaxAttrs, key: string, v: Buffer, global: bool
         return true;
       }
       a[field] = n;
-      return true;
-    }
-    case 'mtime': {
-      if (empty) { delete a.mtime; delete a.mtimeNsec; return true; }
-      const t = parsePaxTime(s());
-      if (!t) {
-        problem('bad-pax-value', `pax mtime "${s().slice(0, 40)}" is not a number`, STRICT);
-        return true;
-      }
-      if (t.junk) problem('pax-time-junk', `pax mtime "${s().slice(0, 40)}" has junk after the number; junk ignored`, WARN);
-      if (t.clamped) problem('time-clamped', `pax mtime "${s().slice(0, 40)}" is out of range; clamped`, WARN);
-      a.mtime = t.sec;
-      a.mtimeNsec = t.nsec;
       return true;
     }
     case 'SUN.holesdata':
