@@ -288,6 +288,10 @@ export async function bench(o: BenchOptions): Promise<Results> {
   // Read every input once so that every tool finds it in the page cache.
   const inputs = [...new Set(cases.map((c) => fx.files[c.input]).filter((f): f is string => !!f))];
   if (inputs.length) sh(`cat ${inputs.map((f) => `'${f}'`).join(' ')} > /dev/null`);
+  // Write back what making the fixtures left dirty (gigabytes on a fresh
+  // clone) before the first timed run: the kernel's flusher threads would
+  // otherwise share the 2 CPUs with the first cases, the tmpfs ones.
+  spawnSync('sync', { stdio: 'ignore' });
   const targets = targetDirs(o, notes);
   const rows: Row[] = [];
   const scratch = new Scratch(Math.max(fx.counts.bytes, 1) * 1.2 + fx.counts.entries * 4096);
