@@ -1,6 +1,7 @@
 // The zonep2v command: picks a subcommand and returns its exit code.
 
 import { enableYoungCollection } from '../source/young-gc.js';
+import { prestartWriter } from '../sink/write-queue.js';
 
 const USAGE = `usage: zonep2v <command> [options]
 
@@ -40,6 +41,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`zonep2v: unknown command ${JSON.stringify(cmd)}\n${USAGE}\n`);
     return 253;
   }
+  // The commands that unpack into a directory: their writing thread starts
+  // while the command's modules load (see prestartWriter).
+  if ((cmd === 'extract' || cmd === 'install') && !rest.includes('-h') && !rest.includes('--help')) prestartWriter();
   return (await load())(rest);
 }
 

@@ -68,7 +68,7 @@ function revive(w: WireError): Error {
  */
 export function startWorker(): Worker | null {
   try {
-    return new Worker(new URL('./lzw-worker.js', import.meta.url), { execArgv: [], resourceLimits: WORKER_LIMITS });
+    return new Worker(new URL('../decode/lzw-worker.js', import.meta.url), { execArgv: [], resourceLimits: WORKER_LIMITS });
   } catch {
     return null;
   }

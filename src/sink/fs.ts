@@ -357,7 +357,7 @@ export class FsSink implements Sink {
     this.parentDir(v.parent, where);
     if (this.writerMode === 'worker' && this.queue === null && this.fresh) {
       // Forced (tests, $ZONEP2V_WRITER): every file through the thread.
-      this.queue = new WriteQueue();
+      this.queue = WriteQueue.take();
       return this.queue.whenRunning().then(() => this.queueFile(e, v, where, len));
     }
     // To the writing thread when the ring has room for the whole file now,
@@ -412,7 +412,7 @@ export class FsSink implements Sink {
     if (this.queue !== null) return this.queue.running;
     if (!this.fresh || this.writerMode === 'sync') return false;
     if (this.writerMode === 'auto' && ++this.filesSeen <= WORKER_AFTER_FILES) return false;
-    this.queue = new WriteQueue();
+    this.queue = WriteQueue.take();
     return this.queue.running;
   }
 

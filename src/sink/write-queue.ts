@@ -46,7 +46,28 @@ const RING_BYTES = 4 << 20;
 const MAX_DATA = RING_BYTES >> 2;
 const POLL_MS = 200;
 
+/** A thread started ahead of need (prestartWriter), for the first sink that wants one. */
+let spare: WriteQueue | null = null;
+
+/**
+ * Start the writing thread now, before a command's modules load. Its
+ * start-up is a second Node environment, 40-100 ms of CPU: begun here it
+ * runs on the CPU that this thread's own start-up leaves idle, rather than
+ * beside the extraction it would slow. The first sink that wants a thread
+ * takes this one; unused, it ends with the process (it is unref'd).
+ */
+export function prestartWriter(): void {
+  spare ??= new WriteQueue();
+}
+
 export class WriteQueue {
+  /** The prestarted thread if there is one (once), else a new one. */
+  static take(): WriteQueue {
+    const q = spare ?? new WriteQueue();
+    spare = null;
+    return q;
+  }
+
   private readonly ctl: Int32Array;
   private readonly ring: SharedArrayBuffer;
   private readonly buf: Buffer;
@@ -70,7 +91,7 @@ export class WriteQueue {
     this.f64 = new Float64Array(this.ring);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(new URL('./write-worker.js', import.meta.url), {
+    this.worker = new Worker(new URL('../sink/write-worker.js', import.meta.url), {
       workerData: { ctl: this.ctl.buffer, ring: this.ring, port: port2 },
       transferList: [port2],
       // The worker allocates almost nothing: keep its heap small (RSS).
