@@ -262,3 +262,17 @@ t.test('a root that was not empty keeps per-file records and the main-thread wri
   await s.abort();
   t.same(fs.readdirSync(env.root), ['theirs'], 'abort removes only what this run made');
 });
+
+t.test('a prestarted writing thread is taken by the first queue that wants one, once', async (t) => {
+  const { WriteQueue, prestartWriter } = await import('../src/sink/write-queue.js');
+  const spare = prestartWriter();
+  t.equal(prestartWriter(), spare, 'prestarting twice keeps one thread');
+  const a = WriteQueue.take();
+  t.equal(a, spare, 'the first take gets the prestarted thread');
+  await a.whenRunning();
+  t.ok(a.running, 'the prestarted thread runs');
+  const b = WriteQueue.take();
+  t.not(a, b, 'the next take starts a new thread');
+  await a.close();
+  await b.close();
+});

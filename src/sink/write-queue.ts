@@ -56,8 +56,8 @@ let spare: WriteQueue | null = null;
  * beside the extraction it would slow. The first sink that wants a thread
  * takes this one; unused, it ends with the process (it is unref'd).
  */
-export function prestartWriter(): void {
-  spare ??= new WriteQueue();
+export function prestartWriter(): WriteQueue {
+  return (spare ??= new WriteQueue());
 }
 
 export class WriteQueue {
