@@ -68,6 +68,7 @@ function revive(w: WireError): Error {
  */
 export function startWorker(): Worker | null {
   try {
+    // Relative to src/: the same from dist/src/decode/ and from the bundle in dist/src/bundle/.
     return new Worker(new URL('../decode/lzw-worker.js', import.meta.url), { execArgv: [], resourceLimits: WORKER_LIMITS });
   } catch {
     return null;

@@ -91,6 +91,7 @@ export class WriteQueue {
     this.f64 = new Float64Array(this.ring);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    // Relative to src/: the same from dist/src/sink/ and from the bundle in dist/src/bundle/.
     this.worker = new Worker(new URL('../sink/write-worker.js', import.meta.url), {
       workerData: { ctl: this.ctl.buffer, ring: this.ring, port: port2 },
       transferList: [port2],
