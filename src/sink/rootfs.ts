@@ -19,6 +19,18 @@ const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 const O_DIR = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
 const O_NODE = C.O_RDONLY | C.O_NONBLOCK | C.O_NOFOLLOW;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A path held as latin1 (one char per byte) in the form fs calls take: the
+ * string itself when it is ASCII (node encodes strings as UTF-8, the same
+ * bytes then), else its bytes: most names are ASCII, and this saves a
+ * Buffer per file written on this thread.
+ */
+function bytePath(p: string): string | Buffer {
+  return NON_ASCII.test(p) ? Buffer.from(p, 'latin1') : p;
+}
+
 export interface RootedFs {
   /** The root as given (a directory). */
   readonly root: string;
@@ -292,7 +304,7 @@ export class ProcFdRootedFs extends PathRootedFs {
       const end = slash === -1 ? dkey.length : slash;
       let next: number;
       try {
-        next = fs.openSync(Buffer.from(`/proc/self/fd/${cur}/${dkey.slice(start, end)}`, 'latin1'), O_DIR);
+        next = fs.openSync(bytePath(`/proc/self/fd/${cur}/${dkey.slice(start, end)}`), O_DIR);
       } finally {
         if (owned) fs.closeSync(cur);
       }
@@ -315,8 +327,8 @@ export class ProcFdRootedFs extends PathRootedFs {
     return `/proc/self/fd/${pfd}/${i === -1 ? key : key.slice(i + 1)}`;
   }
 
-  private at(key: string): Buffer {
-    return Buffer.from(this.leaf(key), 'latin1');
+  private at(key: string): string | Buffer {
+    return bytePath(this.leaf(key));
   }
 
   private forget(key: string): void {
