@@ -117,6 +117,7 @@ let sumView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * was the tar parser's largest own cost.
  */
 export function blockSum(h: Buffer): number {
+  if (h.length < BLOCK) throw new RangeError(`a header block is ${BLOCK} bytes, not ${h.length}`);
   if (sumView.buffer !== h.buffer) sumView = new DataView(h.buffer);
   const v = sumView;
   let acc = 0;
