@@ -173,7 +173,7 @@ export function setChecksum(rec: Buffer, o: Order): void {
   rec.writeInt32LE(0, 28);
   let s = 0;
   const n = rec.length & ~3;
-  for (let i = 0; i < n; i += 4) s = (s + (o === 'le' ? rec.readInt32LE(i) : rec.readInt32BE(i))) | 0;
+  for (let i = 0; i < n; i += 4) s = (s + i32(rec, i, o)) | 0;
   const v = (CHECKSUM - s) | 0;
   if (o === 'le') rec.writeInt32LE(v, 28);
   else rec.writeInt32BE(v, 28);

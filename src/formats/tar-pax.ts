@@ -156,21 +156,20 @@ const IGNORED = new Set([
   'SCHILY.dev', 'SCHILY.ino', 'SCHILY.filetype', 'LIBARCHIVE.creationtime', 'LIBARCHIVE.symlinktype',
 ]);
 
-/** Whether keyword bytes [k0, k1) are "<c>time" (atime, ctime, mtime: most records GNU tar writes). */
-function isTimeKey(b: Buffer, k0: number, k1: number, c: number): boolean {
-  return k1 - k0 === 5 && b[k0] === c && b[k0 + 1] === 0x74 && b[k0 + 2] === 0x69 && b[k0 + 3] === 0x6d && b[k0 + 4] === 0x65;
-}
-
 /**
  * Apply the record with keyword [k0, k1) and value [v0, v1) of `body` to
  * `a`. `global` marks a `g` header, from which path, linkpath, size and
  * sparse keys are never taken (security E7). Returns false for an unknown
- * keyword (the caller may warn once). The time keywords are told from their
- * bytes, with no string made: atime and ctime are not restored.
+ * keyword (the caller may warn once). The time keywords (most records GNU
+ * tar writes) are told from their bytes, with no string made: atime and
+ * ctime are not restored.
  */
 export function applyPaxRecord(a: PaxAttrs, body: Buffer, k0: number, k1: number, v0: number, v1: number, global: boolean, problem: PaxProblem): boolean {
-  if (isTimeKey(body, k0, k1, 0x61) || isTimeKey(body, k0, k1, 0x63)) return true;
-  if (isTimeKey(body, k0, k1, 0x6d)) return applyMtime(a, body, v0, v1, problem);
+  if (k1 - k0 === 5 && body[k0 + 1] === 0x74 && body[k0 + 2] === 0x69 && body[k0 + 3] === 0x6d && body[k0 + 4] === 0x65) {
+    const c = body[k0];
+    if (c === 0x61 || c === 0x63) return true; // atime, ctime
+    if (c === 0x6d) return applyMtime(a, body, v0, v1, problem);
+  }
   return applyNamedRecord(a, body.toString('latin1', k0, k1), body.subarray(v0, v1), global, problem);
 }
 

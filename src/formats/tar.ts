@@ -663,29 +663,32 @@ class TarParser implements EntryStream {
       // A global header alone is not part of the next entry.
       if (this.pStart === off) this.pStart = -1;
     } else attrs = this.pPax ??= {};
-    this.pax = { attrs, global, where };
+    this.paxAttrs = attrs;
+    this.paxGlobal = global;
+    this.paxWhere = where;
     const bad = forEachPaxRecord(body, this.onPaxRecord);
     if (attrs.sparseOffsetPending !== undefined) this.paxProblem('bad-sparse-map', 'GNU.sparse.offset without its numbytes', FATAL);
     if (bad) this.problem('bad-pax', `malformed ${what}: ${bad}`, where(), 'in --lenient mode the rest of this header is ignored');
   }
 
-  /** The pax header being applied; the two callbacks below are made once, not per header. */
-  private pax: { attrs: PaxAttrs; global: boolean; where: () => Where } = { attrs: {}, global: false, where: () => ({}) };
+  // The pax header being applied, for the two callbacks below (made once, not per header).
+  private paxAttrs: PaxAttrs = {};
+  private paxGlobal = false;
+  private paxWhere: () => Where = () => ({});
 
   private readonly paxProblem = (kind: string, message: string, level: number): void => {
-    const where = this.pax.where();
+    const where = this.paxWhere();
     if (level === FATAL) throw new ArchiveError(kind, message, where, 'the archive is damaged or hostile');
     if (level === WARN) this.warn(kind, message, where);
     else this.problem(kind, message, where);
   };
 
   private readonly onPaxRecord = (b: Buffer, k0: number, k1: number, v0: number, v1: number): void => {
-    const x = this.pax;
-    if (applyPaxRecord(x.attrs, b, k0, k1, v0, v1, x.global, this.paxProblem)) return;
+    if (applyPaxRecord(this.paxAttrs, b, k0, k1, v0, v1, this.paxGlobal, this.paxProblem)) return;
     const key = b.toString('latin1', k0, k1);
     if (!this.unknownKeys.has(key) && this.unknownKeys.size < 32) {
       this.unknownKeys.add(key);
-      this.warn('pax-unknown-key', `unknown pax keyword "${key.slice(0, 64)}" ignored`, x.where());
+      this.warn('pax-unknown-key', `unknown pax keyword "${key.slice(0, 64)}" ignored`, this.paxWhere());
     }
   };
 
