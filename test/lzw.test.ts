@@ -291,6 +291,37 @@ t.test('a cut stream is an error when the cut is visible', async (t) => {
   t.ok(caught >= 15, `${caught} of 40 cuts detected`);
 });
 
+t.test('NUL padding after the stream (tape or dd blocks) is read past, as uncompress does', async (t) => {
+  // Small inputs end at 9..11-bit codes, where the padding's zero codes also
+  // grow the table and make the decoder skip groups; the large one at 16.
+  const inputs: [string, Buffer][] = [
+    ['3000 bytes of text', text(3000)],
+    ['40000 random bytes', randomBytes(40000, 5)],
+    ['400 KiB mixed', mixed(400 * 1024)],
+  ];
+  for (const [name, data] of inputs) {
+    const z = compress(data, 16);
+    for (let pad = 1; pad <= 40; pad++) {
+      const padded = Buffer.concat([z, Buffer.alloc(pad)]);
+      const ref = uncompress(padded);
+      if (!ref.ok) continue;
+      const got = await collect(unlzw(toAsync(chunks(padded, [4096, 1, 7])))).catch((e: unknown) => e);
+      if (!Buffer.isBuffer(got)) {
+        t.fail(`${name} + ${pad} NUL bytes: ${String(got)}`);
+        continue;
+      }
+      t.ok(got.equals(ref.out), `${name} + ${pad} NUL bytes: as uncompress`);
+    }
+  }
+  // Non-zero bytes after the end are still a cut.
+  const z = compress(randomBytes(40000, 5), 16);
+  const err = await collect(unlzw(toAsync([Buffer.concat([z, Buffer.from([0x5a])])]))).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof TruncatedError, 'one 0x5a byte after the end: TruncatedError');
+});
+
 t.test('decoded bytes are not decoded ahead of the consumer', async (t) => {
   const data = text(8 * 1024 * 1024);
   const z = compress(data, 16);

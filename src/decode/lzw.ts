@@ -113,6 +113,10 @@ export class LzwDecoder {
   private prevLen = 0;
   /** Bits read since the current group sequence (this width) started, modulo one group. */
   private groupBits = 0;
+  /** Bits the last group skip (width change or CLEAR) jumped over. */
+  private lastSkip = 0;
+  /** Zero bits (in stream order) at the end of the input so far: see finish(). */
+  private zeroTail = 0;
 
   private readonly out = newArea();
   private readonly outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
@@ -243,6 +247,7 @@ export class LzwDecoder {
     /** Where the current group sequence (this width, since the last CLEAR) started. */
     let gStart = bp - this.groupBits;
     let carry = this.carry;
+    let skip = this.lastSkip;
     let consumed = false;
     let err = '';
 
@@ -251,7 +256,8 @@ export class LzwDecoder {
         // The width grows: the encoder padded the group it was filling.
         const g = nbits * 8;
         const r = (bp - gStart) % g;
-        if (r) bp += g - r;
+        skip = r ? g - r : 0;
+        bp += skip;
         gStart = bp;
         nbits++;
         mask = (1 << nbits) - 1;
@@ -319,7 +325,8 @@ export class LzwDecoder {
         bp += nbits;
         const g = nbits * 8;
         const r = (bp - gStart) % g;
-        if (r) bp += g - r;
+        skip = r ? g - r : 0;
+        bp += skip;
         gStart = bp;
         // One below the first free code: the next code re-fills slot 256, never read.
         freeEnt = 256;
@@ -384,6 +391,8 @@ export class LzwDecoder {
     const ret = consumed ? n : bp < base ? ip0 : bp >>> 3;
     this.bitOff = bp - ret * 8;
     this.carry = carry;
+    this.lastSkip = skip;
+    if (consumed) this.noteTail(inp);
     this.groupBits = (bp - gStart) % (nbits * 8);
     this.op = op;
     this.nbits = nbits;
@@ -402,11 +411,26 @@ export class LzwDecoder {
    * code, inside the last byte, with any group padding complete. Leftover
    * bits beyond that byte, or missing padding, mean it was cut.
    */
+  /** Update zeroTail with a chunk run() has used up. */
+  private noteTail(inp: Uint8Array): void {
+    let i = inp.length - 1;
+    while (i >= 0 && inp[i] === 0) i--;
+    const zeros = (inp.length - 1 - i) * 8;
+    // Codes are packed LSB-first: a byte's high bits come last in the stream.
+    this.zeroTail = i < 0 ? this.zeroTail + zeros : zeros + Math.clz32(inp[i]!) - 24;
+  }
+
   finish(): void {
     if (this.hlen < 3) {
       throw new TruncatedError(`compress (.Z) header cut short: ${this.hlen} of 3 bytes`, { offset: 0 });
     }
-    if (this.bitOff > 0 || this.bitOff <= -8) {
+    // Bits after the last whole code: part of a code, or the part present of
+    // a group that a width change or CLEAR skipped. The encoder leaves at
+    // most 7 (its last byte); more mean a cut, unless they are all zero: NUL
+    // padding to a tape or dd block, which uncompress, gzip and bsdtar read
+    // past (the padding decodes to NUL bytes, which an archive's end allows).
+    const left = this.bitOff > 0 ? this.lastSkip - this.bitOff : -this.bitOff;
+    if ((this.bitOff > 0 || this.bitOff <= -8) && left > this.zeroTail) {
       throw new TruncatedError(`compress (.Z) stream cut in the middle of a code at compressed byte ${this.inPos}`, { offset: this.produced });
     }
   }
