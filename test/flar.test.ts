@@ -248,6 +248,22 @@ t.test('declared method and payload disagree: read by magic, with a warning', as
   t.same(got2.warnings.map((w) => w.kind), ['flar-compression-mismatch']);
 });
 
+t.test('blanks around the cookie and section lines are ignored, as install_flar\'s `read` strips them', async (t) => {
+  const fx = buildTree(t);
+  const payload = cpioPayload(fx, 'odc');
+  const ok = flarHeader(payload);
+  const edited = ok
+    .replace('FlAsH-aRcHiVe-2.0\n', 'FlAsH-aRcHiVe-2.0 \n')
+    .replace('section_begin=identification\n', '\tsection_begin=identification\n')
+    .replace('section_end=identification\n', 'section_end=identification  \n')
+    .replace('section_end=summary\n', ' section_end=summary\t\n')
+    .replace('section_begin=archive\n', 'section_begin=archive \n');
+  t.not(edited, ok, 'the header was edited');
+  const got = await run(parseFlar, flar(edited, payload));
+  t.equal(got.rows.length, fx.names.length, 'every entry of the payload');
+  t.same(got.warnings, []);
+});
+
 t.test('rejected flars', async (t) => {
   const fx = buildTree(t);
   const payload = cpioPayload(fx, 'odc');

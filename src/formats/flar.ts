@@ -7,6 +7,8 @@
 // - cookie FlAsH-aRcHiVe-<major>.<minor>, major 1 or 2;
 // - identification comes first; every section but "archive" ends with its
 //   section_end line; a section_begin inside a section is corrupt;
+// - the cookie and section lines are compared without leading or trailing
+//   blanks, which install_flar's `read` strips (a hand-edited header);
 // - identification keys are matched case-insensitively; a line without "="
 //   continues the previous value (multi-line content_description);
 // - a rootpool= key means a ZFS send stream: refused with Solaris's message;
@@ -38,6 +40,9 @@ const ZFS_MESSAGE = 'Flash archive contains a ZFS send stream. Recreate the flar
 
 const corrupt = (msg: string, offset: number) =>
   new ArchiveError('flar-corrupt', `Flash archive is a corrupt: ${msg}`, { offset }, 'recreate the archive with flarcreate');
+
+/** A line as ksh's `read -r` gives it: leading and trailing blanks (default IFS) removed. */
+const unblank = (l: string) => l.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** One "\n"-terminated line (without the "\n"), at most `max` bytes; null at end of input. */
 async function readLine(r: ByteReader, max: number): Promise<string | null> {
@@ -85,7 +90,7 @@ export async function readFlarHeader(r: ByteReader, ctx: ParseContext): Promise<
     if (e instanceof ArchiveError) throw new ArchiveError('not-flar', 'Input is not a flash archive', { offset: cookieAt });
     throw e;
   });
-  const m = cookie === null ? null : /^FlAsH-aRcHiVe-([0-9]+)\.([0-9]+)(\..*)?$/.exec(cookie);
+  const m = cookie === null ? null : /^FlAsH-aRcHiVe-([0-9]+)\.([0-9]+)(\..*)?$/.exec(unblank(cookie));
   if (!m) throw new ArchiveError('not-flar', 'Input is not a flash archive', { offset: cookieAt });
   const major = Number(m[1]);
   const minor = Number(m[2]);
@@ -97,8 +102,9 @@ export async function readFlarHeader(r: ByteReader, ctx: ParseContext): Promise<
   const sections: string[] = [];
   for (;;) {
     const at = r.position;
-    const line = await readLine(r, max);
-    if (line === null) throw corrupt('no archive section before the end of input', at);
+    const raw = await readLine(r, max);
+    if (raw === null) throw corrupt('no archive section before the end of input', at);
+    const line = unblank(raw);
     if (!line.startsWith('section_begin=')) throw corrupt(`expected a section_begin line, found ${JSON.stringify(line.slice(0, 80))}`, at);
     const name = line.slice('section_begin='.length);
     if (name === 'archive') {
@@ -119,8 +125,9 @@ export async function readFlarHeader(r: ByteReader, ctx: ParseContext): Promise<
       if (l === null) throw corrupt(`section ${JSON.stringify(name)} is not terminated before the end of input`, lat);
       size += l.length + 1;
       if (size > max) throw new ArchiveError('flar-section-too-large', `flash archive section ${JSON.stringify(name)} is over ${max} bytes`, { offset: at });
-      if (l === `section_end=${name}`) break;
-      if (l.startsWith('section_begin=') || l.startsWith('section_end=')) throw corrupt(`${JSON.stringify(l)} inside section ${JSON.stringify(name)}`, lat);
+      const marker = unblank(l);
+      if (marker === `section_end=${name}`) break;
+      if (marker.startsWith('section_begin=') || marker.startsWith('section_end=')) throw corrupt(`${JSON.stringify(l)} inside section ${JSON.stringify(name)}`, lat);
       if (name !== 'identification') continue;
       const eq = l.indexOf('=');
       if (eq < 0) {
