@@ -298,6 +298,9 @@ t.test('rejected flars', async (t) => {
   }
   const e = await failure(flar(ok, payload.subarray(0, 3000)));
   t.ok(e instanceof TruncatedError, 'a truncated payload is a TruncatedError');
+  const crlf = await failure(flar(ok.replace(/\n/g, '\r\n'), payload));
+  t.equal(crlf.kind, 'not-flar', 'CR LF line ends: not a flash archive');
+  t.match(crlf.hint, /CR LF: it was copied in text mode/, 'the hint says why');
 });
 
 t.test('what follows the inner trailer', async (t) => {

@@ -91,7 +91,11 @@ export async function readFlarHeader(r: ByteReader, ctx: ParseContext): Promise<
     throw e;
   });
   const m = cookie === null ? null : /^FlAsH-aRcHiVe-([0-9]+)\.([0-9]+)(\..*)?$/.exec(unblank(cookie));
-  if (!m) throw new ArchiveError('not-flar', 'Input is not a flash archive', { offset: cookieAt });
+  if (!m) {
+    // A CR before the newline: the flar went through a text-mode copy, which damaged its payload too.
+    const crlf = cookie !== null && cookie.endsWith('\r') && cookie.startsWith('FlAsH-aRcHiVe-');
+    throw new ArchiveError('not-flar', 'Input is not a flash archive', { offset: cookieAt }, crlf ? 'its lines end in CR LF: it was copied in text mode (ASCII ftp, unix2dos); copy the original again in binary mode' : undefined);
+  }
   const major = Number(m[1]);
   const minor = Number(m[2]);
   if (major < 1 || major > 2) {
