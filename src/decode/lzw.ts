@@ -406,11 +406,6 @@ export class LzwDecoder {
     return ret;
   }
 
-  /**
-   * End of input. A compress stream has no end code: it ends after its last
-   * code, inside the last byte, with any group padding complete. Leftover
-   * bits beyond that byte, or missing padding, mean it was cut.
-   */
   /** Update zeroTail with a chunk run() has used up. */
   private noteTail(inp: Uint8Array): void {
     let i = inp.length - 1;
@@ -420,6 +415,11 @@ export class LzwDecoder {
     this.zeroTail = i < 0 ? this.zeroTail + zeros : zeros + Math.clz32(inp[i]!) - 24;
   }
 
+  /**
+   * End of input. A compress stream has no end code: it ends after its last
+   * code, inside the last byte, with any group padding complete. Leftover
+   * bits beyond that byte, or missing padding, mean it was cut.
+   */
   finish(): void {
     if (this.hlen < 3) {
       throw new TruncatedError(`compress (.Z) header cut short: ${this.hlen} of 3 bytes`, { offset: 0 });
