@@ -44,6 +44,8 @@ export const DR_COMPRESSED = 0x80;
 export const DR_METAONLY = 0x100;
 export const DR_EXTATTRIBUTES = 0x8000;
 export const EXT_XATTR = 3;
+/** Linux: ext4 di_flags bit of an inode whose data lives in i_block and the system.data EA. */
+export const EXT4_INLINE_DATA_FL = 0x10000000;
 
 export const IFMT = 0o170000;
 export const IFIFO = 0o010000;

@@ -48,6 +48,8 @@ export interface SynthNode {
   /** Linux: raw EA data emitted as an EXT_XATTR header after the data. */
   ea?: Buffer;
   iflags?: number;
+  /** Linux: bytes for the inode's i_block (header offset 72, up to 60), e.g. ext4 inline data. */
+  iblock?: Buffer;
   /** Solaris ic_oeftflag: the attribute directory's inode. */
   xattrDir?: number;
   /** Override the header size field (malformed tests). */
@@ -204,6 +206,7 @@ export class DumpWriter {
         else this.w32(b, 76, (mi & 0xff) | (ma << 8) | ((mi & ~0xff) << 12));
       }
       if (n?.kind === 'symlink' && n.fastSymlink) b.write(n.target ?? '', 72, 'latin1');
+      n?.iblock?.copy(b, 72, 0, 60);
       this.w32(b, 132, n?.iflags ?? 0);
       if (sol) {
         this.w32(b, 148, uid);
@@ -359,6 +362,8 @@ export class DumpWriter {
         const t = Buffer.from(f.target ?? '', 'latin1');
         if (f.fastSymlink) {
           yield this.header(TS_INODE, f.ino, { n: f, size: t.length, addr: [] });
+        } else if (f.iblock) {
+          yield* this.inode(f, { size: t.length, block: () => null });
         } else {
           yield* this.inode(f, { size: t.length, block: () => t });
         }
