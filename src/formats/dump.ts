@@ -658,10 +658,15 @@ class DumpParser {
       const namlen = f.newDirFormat ? b[off + 7]! : readU16(b, off + 6, o);
       if (reclen === 0) return bad(`record with d_reclen 0 at byte ${off} of a directory block`);
       if (reclen < 8 || reclen % 4 !== 0 || off + reclen > len) return bad(`record length ${reclen} at byte ${off} does not fit its ${DIRBLKSIZ}-byte directory block`);
-      if (ino !== 0) {
-        if (namlen === 0 || namlen > NAME_MAX || 8 + namlen > reclen) return bad(`name length ${namlen} does not fit record length ${reclen}`);
-        const name = b.subarray(off + 8, off + 8 + namlen);
-        if (name.includes(0) || name.includes(0x2f)) return bad(`name ${JSON.stringify(name.toString('latin1'))} contains NUL or '/'`);
+      // A bad name loses only its record (lenient): the record length still
+      // leads to the next one, as restore reads on (dump 0.4b writes a
+      // 255-byte name with d_reclen 264 truncated to 8).
+      const name = b.subarray(off + 8, off + 8 + namlen);
+      if (ino !== 0 && (namlen === 0 || namlen > NAME_MAX || 8 + namlen > reclen)) {
+        bad(`name length ${namlen} does not fit record length ${reclen}`);
+      } else if (ino !== 0 && (name.includes(0) || name.includes(0x2f))) {
+        bad(`name ${JSON.stringify(name.toString('latin1'))} contains NUL or '/'`);
+      } else if (ino !== 0) {
         if (namlen === 1 && name[0] === 0x2e) {
           if (ino !== h.ino) return bad(`'.' points at inode ${ino}, not at the directory itself`);
         } else if (namlen === 2 && name[0] === 0x2e && name[1] === 0x2e) {
