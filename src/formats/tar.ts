@@ -662,7 +662,12 @@ class TarParser implements EntryStream {
       attrs = this.global ??= {};
       // A global header alone is not part of the next entry.
       if (this.pStart === off) this.pStart = -1;
-    } else attrs = this.pPax ??= {};
+    } else {
+      // GNU tar and bsdtar apply only the last of several x/X headers in a
+      // row; merging them would let an earlier one's size reframe the entry.
+      if (this.pPax) this.warn('redundant-pax', 'several extended headers in a row; only the last one is used', where());
+      attrs = this.pPax = {};
+    }
     this.paxAttrs = attrs;
     this.paxGlobal = global;
     this.paxWhere = where;
