@@ -95,3 +95,39 @@ t.test('several extended headers in a row: only the last applies, as in GNU tar 
     t.match(got.warnings, [{ kind: 'redundant-pax' }], `${name}: warned`);
   }
 });
+
+t.test('a pax size after a symlink, device or FIFO is skipped, as both readers do', async (t) => {
+  for (const [type, link] of [['2', 't'], ['3', ''], ['4', ''], ['6', '']]) {
+    const a = Buffer.concat([pax([['size', '1024']]), hdr('n', type, 0, link), TAIL, EOA]);
+    for (const tool of ['tar', 'bsdtar']) {
+      const ref = listed(tool, a);
+      if (ref) t.same(ref, ['n', 'after'], `typeflag ${type}: ${tool} skips the data`);
+    }
+    for (const lenient of [false, true]) {
+      const got = await names(a, lenient);
+      t.equal(got.error, null, `typeflag ${type}${lenient ? ' (lenient)' : ''}: parses`);
+      t.same(got.names, ['n', 'after'], `typeflag ${type}${lenient ? ' (lenient)' : ''}: the 1024 bytes are skipped`);
+      t.match(got.warnings, [{ kind: 'data-skipped' }]);
+    }
+  }
+  // The ustar size alone is still ambiguous (GNU tar skips it, bsdtar does not).
+  const hs = await names(Buffer.concat([hdr('s', '2', 1024, 't'), TAIL, EOA]), false);
+  t.match(hs.error, { kind: 'ambiguous-size' }, 'ustar size on a symlink: still refused');
+});
+
+t.test('a pax size on a directory: readers disagree, so strict refuses and lenient reads as bsdtar', async (t) => {
+  const a = Buffer.concat([pax([['size', '1024']]), hdr('d/', '5', 0), TAIL, EOA]);
+  const gnu = listed('tar', a);
+  if (gnu) t.same(gnu, ['d', 'smuggled', 'after'], 'GNU tar reads no data after a directory');
+  const bsd = listed('bsdtar', a);
+  if (bsd) t.same(bsd, ['d', 'after'], 'bsdtar skips the pax size');
+  const strict = await names(a, false);
+  t.ok(strict.error instanceof ArchiveError, 'strict: refused');
+  t.match(strict.error, { kind: 'ambiguous-size' });
+  const lenient = await names(a, true);
+  t.equal(lenient.error, null);
+  t.same(lenient.names, ['d', 'after'], 'lenient: as bsdtar');
+  // A ustar size on a directory frames nothing for either reader.
+  const plain = await names(Buffer.concat([hdr('d/', '5', 1024), TAIL, EOA]), false);
+  t.same(plain.names, ['d', 'smuggled', 'after'], 'ustar size on a directory: no data, as both readers');
+});

@@ -809,13 +809,22 @@ class TarParser implements EntryStream {
       case T_BLK:
       case T_FIFO:
         type = tf === T_SYM ? 'symlink' : tf === T_CHR ? 'char' : tf === T_BLK ? 'block' : 'fifo';
-        if (size > 0) {
+        if (x?.size !== undefined) {
+          // A pax size is framing to both readers: GNU tar and bsdtar skip that many bytes.
+          stored = size;
+          if (size > 0) this.warn('data-skipped', `${type} carries ${size} bytes of data (pax size); skipped, as GNU tar and bsdtar do`, this.ew());
+        } else if (size > 0) {
           // bsdtar reads no data here, GNU tar skips `size` bytes.
           this.problem('ambiguous-size', `${type} with size ${size}: readers disagree on whether data follows`, this.ew(), 'the archive is ambiguous; --lenient reads it as bsdtar does');
         }
         break;
       case T_DIR:
         type = 'dir';
+        if (x?.size !== undefined && size > 0) {
+          // bsdtar skips the bytes a pax size gives a directory, GNU tar reads none.
+          this.problem('ambiguous-size', `directory with pax size ${size}: readers disagree on whether data follows`, this.ew(), 'the archive is ambiguous; --lenient reads it as bsdtar does');
+          stored = size;
+        }
         break;
       case T_GNU_DUMPDIR:
         type = 'dir';
