@@ -576,11 +576,11 @@ t.test('GNU and pax details', async (t) => {
       const b = Buffer.from(`xx${c}yy`, 'latin1');
       t.same(parsePaxTime(b, 2, 2 + c.length), byRegex(c), JSON.stringify(c));
     }
-    // Through the parser: atime and ctime records change nothing and warn of nothing; junk after mtime warns.
+    // Through the parser: atime, ctime and GNU's bookkeeping records change nothing and warn of nothing; junk after mtime warns.
     const a = Buffer.concat([
       paxHdr([paxRec('atime', '1795762959.257031848'), paxRec('mtime', '1372705291.848737'), paxRec('ctime', 'not a time')]),
       file('a', 'x'),
-      paxHdr([paxRec('mtime', '77.5junk'), paxRec('atimes', '1')]),
+      paxHdr([paxRec('mtime', '77.5junk'), paxRec('atimes', '1'), paxRec('GNU.dumpdir', 'Yb\0Na\0'), paxRec('GNU.volume.label', 'vol 1')]),
       file('b', 'y'),
       EOA,
     ]);

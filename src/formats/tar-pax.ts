@@ -151,9 +151,14 @@ function nameValue(v: Buffer, problem: PaxProblem, key: string): string {
 }
 
 const KEEP_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.', 'SCHILY.acl.', 'RHT.', 'security.', 'SUN.'];
+// GNU tar's bookkeeping: a directory's listing in incremental archives and
+// the volume label; neither changes what is extracted. GNU.volume.size and
+// .offset are not here: they mark a file split across volumes, which is
+// worth a warning.
 const IGNORED = new Set([
   'charset', 'comment', 'hdrcharset', 'uname', 'gname',
   'SCHILY.dev', 'SCHILY.ino', 'SCHILY.filetype', 'LIBARCHIVE.creationtime', 'LIBARCHIVE.symlinktype',
+  'GNU.dumpdir', 'GNU.volume.label',
 ]);
 
 /**
