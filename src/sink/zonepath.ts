@@ -63,11 +63,13 @@ function syncDir(dir: string): void {
 
 /**
  * Make sure the zonepath is a safe place to write: no symlink on the way,
- * no ancestor writable by others (without the sticky bit), the zonepath 0700
+ * nothing on the way owned by another user, no ancestor writable by others
+ * (without the sticky bit), the zonepath 0700
  * and the root an empty real directory. Creates them when missing.
  */
 export function prepareZonepath(zonepath: string): string {
   const abs = path.resolve(zonepath);
+  const uid = process.getuid?.() ?? 0;
   let cur = '/';
   for (const comp of abs.split('/').filter(Boolean)) {
     cur = path.join(cur, comp);
@@ -85,6 +87,11 @@ export function prepareZonepath(zonepath: string): string {
     }
     if (st.isSymbolicLink()) throw new ArchiveError('zonepath', `${cur} is a symbolic link`, {}, 'give the zonepath as a real path with no symbolic link in it');
     if (!st.isDirectory()) throw new ArchiveError('zonepath', `${cur} is not a directory`, {}, 'choose another zonepath');
+    // An owner other than root (or the user running us) can chmod it back,
+    // or rename what is inside and put a link in its place (D-15).
+    if (st.uid !== 0 && st.uid !== uid) {
+      throw new ArchiveError('zonepath', `${cur} is owned by uid ${st.uid}, not by root`, {}, `its owner could swap the path under the install: chown root ${cur}`);
+    }
     if (cur !== abs && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
       throw new ArchiveError('zonepath', `${cur} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`, {}, `another user could swap the path under the install: chmod go-w ${cur}`);
     }

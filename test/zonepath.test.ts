@@ -1,0 +1,58 @@
+// The zonepath preflight (security.md D-15, sink/zonepath.ts): no symbolic
+// link on the way, nothing on the way writable or owned by another user, an
+// empty root. A refusal changes nothing.
+
+import t, { type Test } from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ArchiveError } from '../src/errors.js';
+import { prepareZonepath } from '../src/sink/zonepath.js';
+import { tmpdir } from './lib/tree.js';
+import { isRoot } from './sink-lib.js';
+
+const work = tmpdir('zonep2v-zonepath-');
+fs.chmodSync(work, 0o755);
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function refused(t: Test, zp: string, re: RegExp): void {
+  try {
+    prepareZonepath(zp);
+    t.fail(`${zp} accepted`);
+  } catch (e) {
+    t.ok(e instanceof ArchiveError && e.kind === 'zonepath', `a zonepath error: ${String(e)}`);
+    t.match((e as Error).message, re);
+  }
+}
+
+t.test('a fresh zonepath is made 0700 with an empty root', async (t) => {
+  const root = prepareZonepath(path.join(work, 'new/zp'));
+  t.equal(fs.statSync(path.dirname(root)).mode & 0o7777, 0o700);
+  t.same(fs.readdirSync(root), []);
+});
+
+t.test('a symbolic link on the way, a writable parent and a non-empty root are refused', async (t) => {
+  fs.mkdirSync(path.join(work, 'real'));
+  fs.symlinkSync(path.join(work, 'real'), path.join(work, 'link'));
+  refused(t, path.join(work, 'link/zp'), /is a symbolic link/);
+  t.same(fs.readdirSync(path.join(work, 'real')), [], 'nothing made through the link');
+  fs.mkdirSync(path.join(work, 'open'), { mode: 0o777 });
+  fs.chmodSync(path.join(work, 'open'), 0o777);
+  refused(t, path.join(work, 'open/zp'), /writable by group or others/);
+  fs.mkdirSync(path.join(work, 'full/root'), { recursive: true });
+  fs.writeFileSync(path.join(work, 'full/root/precious'), 'x');
+  refused(t, path.join(work, 'full'), /exists and contains data/);
+});
+
+t.test('a zonepath or parent owned by another user is refused, and left as it was', { skip: isRoot ? false : 'needs root (chown)' }, async (t) => {
+  const theirs = path.join(work, 'theirs');
+  fs.mkdirSync(theirs, { mode: 0o700 });
+  fs.chownSync(theirs, 1000, 1000);
+  refused(t, theirs, /owned by uid 1000, not by root/);
+  t.equal(fs.statSync(theirs).mode & 0o7777, 0o700, 'mode untouched');
+  t.notOk(fs.existsSync(path.join(theirs, 'root')), 'no root made in it');
+  const parent = path.join(work, 'their-parent');
+  fs.mkdirSync(parent, { mode: 0o755 });
+  fs.chownSync(parent, 1000, 1000);
+  refused(t, path.join(parent, 'zp'), /owned by uid 1000/);
+  t.notOk(fs.existsSync(path.join(parent, 'zp')), 'nothing made under it');
+});
