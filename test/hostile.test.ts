@@ -20,6 +20,7 @@ import { encodeTar } from './hostile/gen/entries.js';
 import { isRoot, setupEnv, type Env } from './sink-lib.js';
 import { diffTrees, snapshot, tmpdir } from './lib/tree.js';
 import { BIN, runCli } from './lib/cli.js';
+import { Report } from '../src/rules/report.js';
 
 const table = new Map<string, Map<string, string[]>>();
 function record(id: string, fmt: string, what: string): void {
@@ -130,6 +131,28 @@ t.test('CLI: an archive on stdin is rejected and cleaned up the same way', async
   t.ok(r.stderr.includes('entry "d/victim"'), 'names the entry');
   t.same(fs.readdirSync(env.root), [], 'root empty again');
   t.same(env.outside(), []);
+});
+
+t.test('A14/D-16: list, extract -v and the p2v report escape control bytes in names', async (t) => {
+  const env = setupEnv();
+  t.teardown(env.cleanup);
+  const evilName = 'x\n-rw-r--r-- root root etc/passwd\x1b[2J\x9b1m';
+  const file = path.join(files, 'a14-cli.tar');
+  fs.writeFileSync(file, encodeTar([{ name: evilName, data: 'x' }, { name: 'caf\xe9', data: 'y' }], 'pax'));
+  const raw = /[\x00-\x09\x0b-\x1f\x7f]|\u009b|\ufffd/;
+  for (const args of [['list', '-a', file], ['list', '-v', '-a', file]]) {
+    const r = await runCli(args);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout.trimEnd().split('\n').length, 2, `${args.join(' ')}: one line per entry`);
+    t.notMatch(r.stdout, raw, `${args.join(' ')}: no raw control bytes`);
+  }
+  const r = await runCli(['extract', '-v', '-a', file, '-C', env.root]);
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, raw, 'extract -v: no raw control bytes');
+  const report = new Report();
+  report.add('exclusions', 'dev/x\x1b[5m\nfake: line', 'dropped', 'hard link to excluded dev/null\x1b[2J');
+  report.note('two\nlines, one \x1b escape');
+  t.equal(report.toText(), 'exclusions: dev/x\\033[5m\\nfake: line: dropped (hard link to excluded dev/null\\033[2J)\nnote: two\nlines, one \\x1b escape\n');
 });
 
 t.test('H3: -C given as a symbolic link is refused before anything is written', async (t) => {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.js';
 import { run } from '../pipeline/run.js';
 import { FsSink } from '../sink/fs.js';
+import { listingName } from '../formats/list.js';
 import { describeError, Interrupt, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 import { human, progressLine } from './progress.js';
 
@@ -69,7 +70,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
       sink,
       onEntry: (p) => {
         interrupt.check();
-        if (values.verbose) process.stderr.write(`${p.current!.path}\n`);
+        if (values.verbose) process.stderr.write(`${listingName(p.current!.path)}\n`); // names escaped (D-16)
         progress.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
       },
     });

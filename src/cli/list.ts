@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
-import { formatListing, listingWidths } from '../formats/list.js';
+import { formatListing, listingName, listingWidths } from '../formats/list.js';
 import { describeError, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 
 export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient]
@@ -33,7 +33,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     const out: string[] = [];
     const widths = listingWidths(); // columns grow as bsdtar's do
     for await (const e of src.entries) {
-      out.push(values.verbose ? formatListing(e, { widths }) : Buffer.from(e.path, 'latin1').toString('utf8'));
+      out.push(values.verbose ? formatListing(e, { widths }) : listingName(e.path)); // escaped as with -v (D-16)
       if (out.length >= 256) process.stdout.write(out.splice(0).join('\n') + '\n');
     }
     if (out.length) process.stdout.write(out.join('\n') + '\n');

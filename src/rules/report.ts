@@ -1,4 +1,8 @@
 // The record of every change p2v made: which rule, which path, what it did.
+// Paths and details come from the archive: the text escapes them (D-16), as
+// it goes to the administrator's terminal, the install log and the zone.
+
+import { listingName } from '../formats/list.js';
 
 export interface Change {
   rule: string;
@@ -28,9 +32,10 @@ export class Report {
   /** Human-readable text, as saved in var/log/<zone>.p2v.log. */
   toText(): string {
     const lines: string[] = [];
-    for (const c of this.changes) lines.push(`${c.rule}: ${c.path}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+    for (const c of this.changes) lines.push(`${c.rule}: ${listingName(c.path)}: ${c.action}${c.detail ? ` (${listingName(c.detail)})` : ''}`);
     for (const [k, n] of Object.entries(this.dropped)) lines.push(`dropped: ${n} ${k}`);
-    for (const n of this.notes) lines.push(`note: ${n}`);
+    // Notes may span lines on purpose; any other control character is escaped.
+    for (const n of this.notes) lines.push(`note: ${n.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`);
     return lines.join('\n') + (lines.length ? '\n' : '');
   }
 }
