@@ -375,6 +375,15 @@ t.test('caps: byte cap and free-space reserve', async (t) => {
   await expectReject(t, s3, { path: 'big', data: Buffer.alloc(4 * 1024 * 1024) }, 'no-space');
 });
 
+t.test('caps: bytes of symbolic-link targets held until finish (F7)', async (t) => {
+  const env = setupEnv();
+  t.teardown(env.cleanup);
+  const s = env.sink({ owners: false, caps: { maxLinkTargetBytes: 1000 } });
+  await writeAllSpecs(s, Array.from({ length: 4 }, (_, i) => ({ path: `l${i}`, type: 'symlink' as const, linkTarget: 'x'.repeat(250) })));
+  await expectReject(t, s, { path: 'l4', type: 'symlink', linkTarget: 'y' }, 'cap-links');
+  t.notOk(fs.existsSync(path.join(env.root, 'l4')), 'no placeholder past the cap');
+});
+
 t.test('a full file system (ENOSPC) is an ArchiveError naming the entry', { skip: noMountReason || false }, async (t) => {
   const env = setupEnv();
   t.teardown(env.cleanup);
