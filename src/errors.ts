@@ -68,3 +68,11 @@ function formatMessage(message: string, where: Where, hint?: string): string {
   if (hint) s += ` (${hint})`;
   return s;
 }
+
+/**
+ * The remedy for a safety cap that a genuine archive can trip: the CLI's
+ * `--limit NAME=VALUE` (src/cli/limits.ts) raises it.
+ */
+export function raiseLimit(name: string, example: string): string {
+  return `the archive is damaged or hostile; only for an archive you trust, raise the limit with --limit ${name}=${example}`;
+}

@@ -26,6 +26,8 @@ export interface PlanZone {
   config?: string;
   backout: string[];
   lenient: boolean;
+  /** --limit NAME=N values, checked by the install's own parser. */
+  limit: string[];
 }
 
 export interface Plan {
@@ -61,6 +63,7 @@ export const PLAN_KEYS = [
   'config',
   'backout',
   'lenient',
+  'limit',
 ] as const;
 type Key = (typeof PLAN_KEYS)[number];
 const ALIASES: Record<string, Key> = { zonename: 'zone', name: 'zone', 'iptype': 'ip-type', 'cmd': 'command', directory: 'dir' };
@@ -162,8 +165,8 @@ function jsonRecord(where: string, o: Record<string, unknown>, problems: string[
     if (v === null || v === undefined) continue;
     if (typeof v === 'string') raw[key] = v;
     else if (typeof v === 'boolean' && key === 'lenient') raw[key] = String(v);
-    else if (Array.isArray(v) && (key === 'net' || key === 'backout') && v.every((x) => typeof x === 'string')) raw[key] = v as string[];
-    else problems.push(`${where}: ${key} must be a string${key === 'net' || key === 'backout' ? ' or an array of strings' : key === 'lenient' ? ' or a boolean' : ''}, not ${JSON.stringify(v)}`);
+    else if (Array.isArray(v) && (key === 'net' || key === 'backout' || key === 'limit') && v.every((x) => typeof x === 'string')) raw[key] = v as string[];
+    else problems.push(`${where}: ${key} must be a string${key === 'net' || key === 'backout' || key === 'limit' ? ' or an array of strings' : key === 'lenient' ? ' or a boolean' : ''}, not ${JSON.stringify(v)}`);
   }
   return raw;
 }
@@ -313,6 +316,7 @@ function checkZone(where: string, raw: Raw, baseDir: string, problems: string[])
     config: config && abs(config),
     backout,
     lenient,
+    limit: list(raw.limit),
   };
   // The install command's own checks, so bulk never starts an install that would refuse its arguments.
   try {
@@ -357,6 +361,7 @@ export function installArgv(z: PlanZone, logFile: string, clean: boolean): strin
   if (z.config) a.push('--config', z.config);
   for (const b of z.backout) a.push('-b', b);
   if (z.lenient) a.push('--lenient');
+  for (const l of z.limit) a.push('--limit', l);
   if (clean) a.push('--clean');
   a.push('--json', '--log', logFile);
   return a;

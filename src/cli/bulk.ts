@@ -45,7 +45,8 @@ One record per zone; keys (CSV columns) are case-insensitive, _ may be -:
   ip-type         shared or exclusive
   net             exclusive-IP interfaces, e.g. "e1000g1 e1000g2"
   zone-config, host-root, host-manifest, attach-command, config,
-  backout (patch ids), lenient (yes/no): as the install options of the same name
+  backout (patch ids), lenient (yes/no), limit (e.g. "ratio=off entries=200M"):
+                  as the install options of the same name
 Relative paths are taken from the plan's directory, where the installs run.
 JSON: an array of zones, or {"defaults": {...}, "zones": [...]}, where
 defaults apply to every zone that does not set the key itself:

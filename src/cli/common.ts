@@ -9,6 +9,7 @@ import { ByteReader } from '../source/reader.js';
 import type { ArchiveInfo, Warning } from '../formats/types.js';
 import { makeContext } from '../formats/types.js';
 import { openCommand, openFile, type Input } from '../source/input.js';
+import type { CliLimits } from './limits.js';
 
 export interface SourceSpec {
   archive?: string[];
@@ -51,10 +52,19 @@ export const SOURCE_OPTIONS = {
   command: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   lenient: { type: 'boolean' },
+  limit: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w: Warning) => void; signal?: AbortSignal }): OpenedSource {
+export interface SourceOptions {
+  lenient?: boolean;
+  warn: (w: Warning) => void;
+  signal?: AbortSignal;
+  /** --limit: the parser caps and the decompression ratio (the sink's are the command's to pass). */
+  limits?: CliLimits;
+}
+
+export function openSource(spec: SourceSpec, opts: SourceOptions): OpenedSource {
   const info: ArchiveInfo = { compression: [] };
   const n = (spec.archive?.length ? 1 : 0) + (spec.dir ? 1 : 0) + (spec.command ? 1 : 0);
   if (n !== 1) throw new UsageError('give exactly one source: -a ARCHIVE (or - for stdin), -d DIR or --command CMD');
@@ -66,19 +76,19 @@ export function openSource(spec: SourceSpec, opts: { lenient?: boolean; warn: (w
   }
   const input = spec.command ? openCommand(spec.command) : openFile(spec.archive![0]!);
   if (input.size !== undefined) info.expectedBytes = input.size;
-  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn });
-  const entries = openArchive(input.data, { ...ctx, signal: opts.signal });
+  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn, limits: opts.limits?.parse });
+  const entries = openArchive(input.data, { ...ctx, signal: opts.signal, maxRatio: opts.limits?.maxRatio });
   return { entries, info, input, label: input.label };
 }
 
 /** Several -a files: the volumes of a multi-volume ufsdump, in order. */
-function openVolumes(paths: string[], info: ArchiveInfo, opts: { lenient?: boolean; warn: (w: Warning) => void }): OpenedSource {
+function openVolumes(paths: string[], info: ArchiveInfo, opts: SourceOptions): OpenedSource {
   const inputs = paths.map((p) => openFile(p));
-  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn });
+  const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn, limits: opts.limits?.parse });
   // Each volume may be compressed on its own; open them one after another.
   const readers = (async function* () {
     for (const i of inputs) {
-      const d = await decodeStream(i.data);
+      const d = await decodeStream(i.data, { maxRatio: opts.limits?.maxRatio });
       ctx.info.compression.push(...d.layers);
       yield new ByteReader(d.data);
     }

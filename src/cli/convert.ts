@@ -36,6 +36,7 @@ import { describeError, Interrupt, openSource, Warnings, type SourceSpec } from 
 import { checkArchiveFiles, ZONE_OPTIONS, zoneArgs } from './inspect.js';
 import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
+import { limitUsage, type CliLimits } from './limits.js';
 
 export const CONVERT_USAGE = `usage: zonep2v convert (-a IN | -a - | -d DIR | --command CMD) -o OUT [options]
 
@@ -54,6 +55,7 @@ Options:
       --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone
       --config FILE        site rules (as install --config)
       --lenient            warn instead of failing on malformed but harmless input
+${limitUsage(27)}
   -q, --quiet              no summary on stderr
   -h, --help               this text
 
@@ -108,14 +110,14 @@ function parse(argv: string[]): ConvertArgs | 'help' {
  * skipped, and the index's bytes (undefined when the image has none, or it
  * is not a regular file, or it is too large for the rule to read).
  */
-export async function readZoneIndex(spec: SourceSpec, lenient: boolean): Promise<Buffer | undefined> {
+export async function readZoneIndex(spec: SourceSpec, lenient: boolean, limits?: CliLimits): Promise<Buffer | undefined> {
   if (spec.dir) {
     const p = path.join(spec.dir, ZONE_INDEX);
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st?.isFile() || st.size > 1024 * 1024) return undefined;
     return fs.readFileSync(p);
   }
-  const src = openSource(spec, { lenient, warn: () => {} });
+  const src = openSource(spec, { lenient, warn: () => {}, limits });
   try {
     for await (const e of src.entries) {
       if (normPath(e.path) !== ZONE_INDEX) continue;
@@ -234,7 +236,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     let zoneIndex: Buffer | undefined;
     let preseeded: string[] = [];
     if (rereadable(args)) {
-      zoneIndex = await readZoneIndex(spec, args.lenient);
+      zoneIndex = await readZoneIndex(spec, args.lenient, args.limits);
       if (zoneIndex) preseeded = zonepathsToDrop(parseIndex(toLines(zoneIndex)).zones);
     }
 
@@ -263,7 +265,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
         );
       },
     });
-    const src = openSource(spec, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal });
+    const src = openSource(spec, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
     interrupt.watch(src.input);
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx, zoneIndex ? [] : [holdZoneConfigs]);
     for await (const e of stream) {

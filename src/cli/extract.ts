@@ -9,6 +9,7 @@ import { FsSink } from '../sink/fs.js';
 import { listingName } from '../formats/list.js';
 import { describeError, Interrupt, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 import { human, progressLine } from './progress.js';
+import { limitUsage, parseLimits } from './limits.js';
 
 export const EXTRACT_USAGE = `usage: zonep2v extract (-a ARCHIVE | -a - | -d DIR | --command CMD) -C DIR [options]
 
@@ -25,6 +26,7 @@ volumes of one multi-volume ufsdump, in order.
       --lenient        warn instead of failing on malformed but harmless input
       --keep-partial   on failure, leave what was written (default: remove it)
       --progress       show progress on stderr even when it is not a terminal
+${limitUsage(23)}
   -h, --help           this text`;
 
 export async function extractCommand(argv: string[]): Promise<number> {
@@ -61,9 +63,10 @@ export async function extractCommand(argv: string[]): Promise<number> {
     if (fs.lstatSync(values.directory).isSymbolicLink()) {
       throw new UsageError(`-C ${JSON.stringify(values.directory)}: is a symbolic link; give the directory it points to (nothing is written through a link)`);
     }
-    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal });
+    const limits = parseLimits(values.limit);
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal, limits });
     interrupt.watch(src.input);
-    sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient });
+    sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient, caps: limits.sink });
     const progress = progressLine(values.progress || process.stderr.isTTY === true, src.info.expectedBytes);
     const stats = await run({
       entries: src.entries,

@@ -17,6 +17,7 @@ import type { RuleContext } from '../rules/types.js';
 import { describeError, openSource, Warnings } from './common.js';
 import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
+import { limitUsage, parseLimits, type CliLimits } from './limits.js';
 
 export const INSPECT_USAGE = `usage: zonep2v inspect (-a ARCHIVE | -a - | -d DIR | --command CMD) [options]
 
@@ -40,6 +41,7 @@ Options:
       --json               one JSON document ({"v":1,...}) instead of the text
       --zonecfg-file FILE  also write the zonecfg command file to FILE
       --lenient            warn instead of failing on malformed but harmless input
+${limitUsage(27)}
   -h, --help               this text
 
 Exit status: 0 an install would succeed; 1 it would not; 253 usage.`;
@@ -61,6 +63,7 @@ interface InspectArgs {
   json: boolean;
   zonecfgFile?: string;
   lenient: boolean;
+  limits: CliLimits;
 }
 
 /** The options inspect and convert share (zone, identity, rules). */
@@ -74,11 +77,12 @@ export const ZONE_OPTIONS = {
   u: { type: 'boolean', short: 'u' },
   p: { type: 'boolean', short: 'p' },
   lenient: { type: 'boolean' },
+  limit: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Checks shared by inspect and convert on the parsed values. */
-export function zoneArgs(v: Record<string, unknown>): Pick<InspectArgs, 'identity' | 'identityGiven' | 'zone' | 'zonepath' | 'zoneConfig' | 'ipType' | 'net' | 'config' | 'lenient'> {
+export function zoneArgs(v: Record<string, unknown>): Pick<InspectArgs, 'identity' | 'identityGiven' | 'zone' | 'zonepath' | 'zoneConfig' | 'ipType' | 'net' | 'config' | 'lenient' | 'limits'> {
   if (v['u'] && v['p']) throw new UsageError('cannot select both preserve (-p) and unconfigure (-u)');
   const ipType = v['ip-type'] as string | undefined;
   if (ipType !== undefined && ipType !== 'shared' && ipType !== 'exclusive') throw new UsageError(`--ip-type must be shared or exclusive, not ${JSON.stringify(ipType)}`);
@@ -99,6 +103,7 @@ export function zoneArgs(v: Record<string, unknown>): Pick<InspectArgs, 'identit
     net,
     config: v['config'] as string | undefined,
     lenient: Boolean(v['lenient']),
+    limits: parseLimits(v['limit'] as string[] | undefined),
   };
 }
 
@@ -183,7 +188,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     host: { label: args.hostManifest ? `manifest ${args.hostManifest}` : `root ${args.hostRoot ?? '/'}`, inventory: hostInv },
   };
   try {
-    const src = openSource({ archive: args.archive, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add });
+    const src = openSource({ archive: args.archive, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, limits: args.limits });
     input.info = src.info;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx, [observer]);
     for await (const e of stream) await sink.write(e);

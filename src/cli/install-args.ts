@@ -2,6 +2,7 @@
 // (reference/solaris-p2v.md 1.2), before anything is changed (exit 253).
 
 import { UsageError } from '../errors.js';
+import { limitUsage, parseLimits, type CliLimits } from './limits.js';
 
 export const BRAND_USAGE = `install -a archive (-u | -p) [-v | -s] [-b patchid]*
 install -d directory (-u | -p) [-v | -s] [-b patchid]*`;
@@ -40,6 +41,7 @@ Other:
       --config FILE        site rules: extra services to disable, packages to remove
       --clean              remove what a failed earlier run left, then install
       --lenient            warn instead of failing on malformed but harmless input
+${limitUsage(27)}
   -x nodataset         accepted for zoneadm compatibility
   -h, --help           this text
 
@@ -69,11 +71,13 @@ export interface InstallArgs {
   config?: string;
   clean: boolean;
   lenient: boolean;
+  /** --limit NAME=N (repeatable): safety caps raised for a trusted archive. */
+  limits: CliLimits;
   help: boolean;
 }
 
 const WITH_VALUE = new Set(['a', 'd', 'b', 'z', 'R', 'x']);
-const LONG_WITH_VALUE = new Set(['command', 'log', 'zone-config', 'ip-type', 'net', 'host-root', 'host-manifest', 'attach-command', 'config']);
+const LONG_WITH_VALUE = new Set(['command', 'log', 'zone-config', 'ip-type', 'net', 'host-root', 'host-manifest', 'attach-command', 'config', 'limit']);
 const LONG_FLAGS = new Set(['json', 'progress', 'clean', 'lenient', 'help']);
 
 /**
@@ -149,6 +153,7 @@ export function parseInstallArgs(argv: string[]): InstallArgs {
     config: long.get('config')?.[0],
     clean: long.has('clean'),
     lenient: long.has('lenient'),
+    limits: parseLimits(long.get('limit')),
     silent: has('s'),
     verbose: has('v'),
     command: long.get('command')?.[0],

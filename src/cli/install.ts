@@ -102,9 +102,9 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.event('stage', { stage: 'installing' });
 
     const warnings = new Warnings((s) => log.detail(s), args.verbose);
-    const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal });
+    const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
     interrupt.watch(src.input);
-    sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient });
+    sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient, caps: args.limits.sink });
     const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => sink!.removeWritten(p), site });
     const report = ctx.report;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx);

@@ -4,11 +4,14 @@ import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
 import { formatListing, listingName, listingWidths } from '../formats/list.js';
 import { describeError, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
+import { limitUsage, parseLimits } from './limits.js';
 
-export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient]
+export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient] [--limit NAME=N]
 
 Print each entry's name (with -v: mode, links, owner, group, size, date, name)
-without writing anything.`;
+without writing anything.
+
+${limitUsage(23)}`;
 
 export async function listCommand(argv: string[]): Promise<number> {
   let values;
@@ -29,7 +32,7 @@ export async function listCommand(argv: string[]): Promise<number> {
   const err = (s: string) => process.stderr.write(`zonep2v: ${s}\n`);
   const warnings = new Warnings(err, false);
   try {
-    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add });
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, limits: parseLimits(values.limit) });
     const out: string[] = [];
     const widths = listingWidths(); // columns grow as bsdtar's do
     for await (const e of src.entries) {

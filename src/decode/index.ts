@@ -239,7 +239,7 @@ class Guard implements AsyncIterableIterator<Buffer> {
         'ratio',
         `decompression ratio over ${this.maxRatio}:1 (${this.out} bytes decoded from ${this.counted.bytes})`,
         { offset: this.out },
-        'this looks like a decompression bomb; if the archive is genuine, raise the ratio limit',
+        `this looks like a decompression bomb; only for an archive you trust, raise the limit with --limit ratio=${this.maxRatio * 10} (or ratio=off)`,
       );
       await this.close();
       throw err;

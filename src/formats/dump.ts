@@ -26,7 +26,7 @@
 
 import type { Body, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
 import { bufferBody, emptyBody, newEntry } from '../entry.js';
-import { ArchiveError, TruncatedError, type Where } from '../errors.js';
+import { ArchiveError, TruncatedError, raiseLimit, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
 import { ParserStream } from './parser-stream.js';
@@ -492,7 +492,7 @@ class DumpParser {
 
   private nextIndex(): number {
     if (this.index >= this.ctx.limits.maxEntries) {
-      throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, {}, 'raise the entry limit if this archive is trusted');
+      throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, {}, raiseLimit('entries', '200M'));
     }
     return this.index++;
   }
@@ -675,7 +675,7 @@ class DumpParser {
           bad(`entry ${JSON.stringify(name.toString('latin1'))} names inode ${ino}, beyond the dump's ${this.maxino} inodes`);
         } else {
           if (this.table.n >= this.ctx.limits.maxEntries) {
-            throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} directory entries`, where, 'raise the entry limit if this archive is trusted');
+            throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} directory entries`, where, raiseLimit('entries', '200M'));
           }
           this.table.add(h.ino, ino, name);
         }

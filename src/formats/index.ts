@@ -40,6 +40,8 @@ export async function detectParser(r: ByteReader, ctx: ParseContext): Promise<En
 
 export interface OpenOptions extends Partial<ParseContext> {
   signal?: AbortSignal;
+  /** Largest decompression ratio (decodeStream's maxRatio). */
+  maxRatio?: number;
 }
 
 /**
@@ -101,7 +103,7 @@ class ArchiveEntries implements EntryStream {
 
   private async open(): Promise<void> {
     const ctx = makeContext(this.opts);
-    const decoded = await decodeStream(this.raw, { signal: this.opts.signal });
+    const decoded = await decodeStream(this.raw, { signal: this.opts.signal, maxRatio: this.opts.maxRatio });
     ctx.info.compression.push(...decoded.layers);
     this.reader = new ByteReader(decoded.data);
     this.parser = await detectParser(this.reader, ctx);

@@ -44,7 +44,7 @@
 
 import fs from 'node:fs';
 import { bodyLength, displayPath, type Body, type Entry, type SparseRegion } from '../entry.js';
-import { ArchiveError, type Where } from '../errors.js';
+import { ArchiveError, raiseLimit, type Where } from '../errors.js';
 import type { Warning } from '../formats/types.js';
 import { WRITTEN, type Sink, type SinkStats } from './types.js';
 import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type PathLimits, type ValidPath } from './path.js';
@@ -353,7 +353,7 @@ export class FsSink implements Sink {
     const regions = e.sparse;
     if (regions) this.checkSparse(e, where);
     if (this.stats.bytes + len > this.maxBytes) {
-      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'raise the byte cap if the archive is genuine');
+      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'the archive holds more data than --limit bytes allows: raise it if the archive is genuine');
     }
     if (this.sinceCheck + len >= this.checkEvery) {
       this.checkSpace(len, where);
@@ -650,7 +650,7 @@ export class FsSink implements Sink {
     // run without its rollback (F7).
     this.linkTargetBytes += target.length;
     if (this.linkTargetBytes > this.maxLinkTargetBytes) {
-      throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, 'the archive is hostile, or raise the link target cap if it is genuine');
+      throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', '256M'));
     }
     this.parentDir(v.parent, where);
     const rec = this.placeholder(v.key, where);
