@@ -29,7 +29,8 @@ const TRAILER = () => odc('TRAILER!!!', 0, 0);
 
 t.test('parseLimits reads names, units and off', async (t) => {
   t.same(parseLimits().parse, DEFAULT_LIMITS, 'none given: the defaults');
-  const l = parseLimits(['entries=200M', 'meta=8MiB', 'ratio=off', 'link-targets=64k', 'bytes=2G']);
+  const l = parseLimits(['entries=200M', 'meta=8MiB', 'ratio=off', 'link-targets=64k', 'bytes=2G', 'held=16M']);
+  t.equal(l.sink.maxHeld, 16 * 2 ** 20);
   t.equal(l.parse.maxEntries, 200 * 2 ** 20);
   t.equal(l.parse.maxMetaBytes, 8 * 2 ** 20);
   t.equal(l.maxRatio, Infinity);
@@ -41,7 +42,7 @@ t.test('parseLimits reads names, units and off', async (t) => {
   for (const bad of ['entries', 'entries=', '=5', 'entries=-1', 'entries=0', 'entries=1.5', 'meta=5X', 'ratio=none', 'speed=9']) {
     t.throws(() => parseLimits([bad]), UsageError, bad);
   }
-  t.throws(() => parseLimits(['speed=9']), /the limits are entries, meta, ratio, link-targets and bytes/);
+  t.throws(() => parseLimits(['speed=9']), /the limits are entries, meta, ratio, link-targets, held and bytes/);
 });
 
 t.test('install and bulk take --limit; a bad one is a usage error before anything is done', async (t) => {
@@ -71,7 +72,7 @@ t.test('entries: the cap names --limit entries, and the option moves it', async 
   t.match(r.stderr, /--limit entries=/);
 });
 
-t.test('bytes and link-targets: the sink caps, on extract', async (t) => {
+t.test('bytes, link-targets and held: the sink caps, on extract', async (t) => {
   const a = path.join(work, 'links.cpio');
   const target = 'x'.repeat(300);
   fs.writeFileSync(a, Buffer.concat([odc('f', 100), Buffer.alloc(100, 0x61), odc('l1', target.length, 0o120777), Buffer.from(target), odc('l2', target.length, 0o120777), Buffer.from(target), TRAILER()]));
@@ -89,6 +90,12 @@ t.test('bytes and link-targets: the sink caps, on extract', async (t) => {
   t.match(links.stderr, /over the limit of 500 bytes/);
   t.match(links.stderr, /--limit link-targets=/);
   t.same(fs.readdirSync(path.join(work, 'x1')), [], 'what was written is removed');
+
+  const held = await runCli(['extract', '-a', a, '-C', dir('x3'), '--limit', 'held=1']);
+  t.not(held.code, 0);
+  t.match(held.stderr, /over 1 directories and links are waiting/);
+  t.match(held.stderr, /--limit held=/);
+  t.same(fs.readdirSync(path.join(work, 'x3')), [], 'what was written is removed');
 
   const bytes = await runCli(['extract', '-a', a, '-C', dir('x2'), '--limit', 'bytes=50']);
   t.not(bytes.code, 0);

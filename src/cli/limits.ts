@@ -13,7 +13,7 @@ export interface CliLimits {
   /** Largest decoded/compressed ratio (Infinity: off); undefined: the decoder's default. */
   maxRatio?: number;
   /** Writer caps (bytes written, symlink target bytes held). */
-  sink: Pick<SinkCaps, 'maxBytes' | 'maxLinkTargetBytes'>;
+  sink: Pick<SinkCaps, 'maxBytes' | 'maxLinkTargetBytes' | 'maxHeld'>;
 }
 
 /** The option's help, its text starting at column `col` as the command's other options do. */
@@ -22,7 +22,8 @@ export function limitUsage(col: number): string {
     'raise a safety cap, for an archive you trust (repeatable):',
     "entries, meta (bytes of one entry's headers), ratio",
     '(decompression ratio, or off), link-targets (bytes of',
-    'symlink targets), bytes (cap on file data written);',
+    'symlink targets), held (directories and links waiting',
+    'for their metadata), bytes (cap on file data written);',
     'N may end in K, M, G or T (x1024)',
   ];
   const head = '      --limit NAME=N';
@@ -60,11 +61,14 @@ export function parseLimits(specs: readonly string[] = []): CliLimits {
       case 'link-targets':
         out.sink.maxLinkTargetBytes = amount(name, value);
         break;
+      case 'held':
+        out.sink.maxHeld = amount(name, value);
+        break;
       case 'bytes':
         out.sink.maxBytes = amount(name, value);
         break;
       default:
-        throw new UsageError(`--limit ${name}: unknown limit; the limits are entries, meta, ratio, link-targets and bytes`);
+        throw new UsageError(`--limit ${name}: unknown limit; the limits are entries, meta, ratio, link-targets, held and bytes`);
     }
   }
   return out;

@@ -66,6 +66,8 @@ export interface SinkCaps {
   checkEveryBytes?: number;
   /** Most bytes of symbolic-link targets held until finish() (default 32 MiB; see writeSymlink). */
   maxLinkTargetBytes?: number;
+  /** Most directories, links and other records held until finish() (default 4 Mi; see hold). */
+  maxHeld?: number;
   maxPathBytes?: number;
   maxComponentBytes?: number;
   maxDepth?: number;
@@ -181,6 +183,7 @@ export class FsSink implements Sink {
   private readonly reserveInodes: number;
   private readonly checkEvery: number;
   private readonly maxLinkTargetBytes: number;
+  private readonly maxHeld: number;
   /** Bytes of the targets of the delayed symlinks. */
   private linkTargetBytes = 0;
   private readonly uid: number;
@@ -241,6 +244,7 @@ export class FsSink implements Sink {
     this.reserveInodes = c.reserveInodes ?? 0;
     this.checkEvery = c.checkEveryBytes ?? 64 * MiB;
     this.maxLinkTargetBytes = c.maxLinkTargetBytes ?? 32 * MiB;
+    this.maxHeld = c.maxHeld ?? 4 * 1024 * 1024;
     this.now = Date.now() / 1000;
     this.fresh = opts.fresh ?? (!opts.backend && isEmptyDir(r));
     const env = process.env['ZONEP2V_WRITER'];
@@ -395,7 +399,7 @@ export class FsSink implements Sink {
     this.filesWrittenHere++;
     const rec = new Rec(FILE, 0, 0, true);
     if (this.fresh) this.nodes.delete(v.key);
-    else this.nodes.set(v.key, rec);
+    else this.hold(v.key, rec, where);
     let ok = false;
     try {
       const written = await this.eachPiece(e.body(), regions, len, where, (chunk, off, n, pos) => writeAll(fd, chunk, off, n, pos));
@@ -627,7 +631,7 @@ export class FsSink implements Sink {
       if (st && st.isDirectory()) {
         const rec = new Rec(DIR, st.dev, st.ino, false);
         rec.saved = [st.atimeMs / 1000, st.mtimeMs / 1000];
-        this.nodes.set(key, rec);
+        this.hold(key, rec, where);
         return rec;
       }
       // A symlink (B11), file or anything else: the link itself goes.
@@ -638,7 +642,7 @@ export class FsSink implements Sink {
     const st = this.fs.lstat(key);
     if (!st || !st.isDirectory()) throw new ArchiveError('io-error', 'the directory just created is not there', where);
     const rec = new Rec(DIR, st.dev, st.ino, true);
-    this.nodes.set(key, rec);
+    this.hold(key, rec, where);
     return rec;
   }
 
@@ -682,7 +686,7 @@ export class FsSink implements Sink {
       }
       this.parentDir(v.parent, where);
       this.linkFile(t.key, v.key, where);
-      this.nodes.set(v.key, new Rec(FILE, st.dev, st.ino, true));
+      this.hold(v.key, new Rec(FILE, st.dev, st.ino, true), where);
       return true;
     }
     if (tr.kind === PLACEHOLDER && tr.link) {
@@ -753,7 +757,7 @@ export class FsSink implements Sink {
     if (this.nodes.has(v.key) || this.fs.lstat(v.key)) this.clearLeaf(v.key, where, e.type);
     this.fs.mkfifo(v.key);
     const rec = new Rec(FIFO, 0, 0, true);
-    this.nodes.set(v.key, rec);
+    this.hold(v.key, rec, where);
     const fd = this.fs.openNode(v.key);
     let ok = false;
     try {
@@ -1088,14 +1092,14 @@ export class FsSink implements Sink {
     this.settle(k);
     if (this.fs.mkdir(k, 0o755)) {
       // Created implicitly (no entry of its own): 0755, owned by this process.
-      this.nodes.set(k, new Rec(DIR, 0, 0, true));
+      this.hold(k, new Rec(DIR, 0, 0, true), where);
       return;
     }
     const st = this.fs.lstat(k);
     if (st && st.isDirectory()) {
       const rec = new Rec(DIR, st.dev, st.ino, false);
       rec.saved = [st.atimeMs / 1000, st.mtimeMs / 1000];
-      this.nodes.set(k, rec);
+      this.hold(k, rec, where);
       return;
     }
     if (st && st.isSymbolicLink()) {
@@ -1148,8 +1152,22 @@ export class FsSink implements Sink {
       fs.closeSync(fd);
     }
     const rec = new Rec(PLACEHOLDER, st.dev, st.ino, true);
-    this.nodes.set(key, rec);
+    this.hold(key, rec, where);
     return rec;
+  }
+
+  /**
+   * Keep a node's record until finish(). Directories and links wait there
+   * for their metadata (a few hundred bytes each): a real image holds tens of
+   * thousands, but an archive of millions of empty directories or links
+   * (tens of MB gzipped) would exhaust the heap, and a crash skips the
+   * rollback (F7). The record is kept before the check, so abort() sees it.
+   */
+  private hold(key: string, rec: Rec, where: Where): void {
+    this.nodes.set(key, rec);
+    if (this.nodes.size > this.maxHeld) {
+      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', `${this.maxHeld * 4}`));
+    }
   }
 
   /**
