@@ -66,7 +66,7 @@ export interface SinkCaps {
   checkEveryBytes?: number;
   /** Most bytes of symbolic-link targets held until finish() (default 32 MiB; see writeSymlink). */
   maxLinkTargetBytes?: number;
-  /** Most directories, links and other records held until finish() (default 4 Mi; see hold). */
+  /** Most directories, links and other records held until finish() (default 2 Mi; see hold). */
   maxHeld?: number;
   maxPathBytes?: number;
   maxComponentBytes?: number;
@@ -244,7 +244,7 @@ export class FsSink implements Sink {
     this.reserveInodes = c.reserveInodes ?? 0;
     this.checkEvery = c.checkEveryBytes ?? 64 * MiB;
     this.maxLinkTargetBytes = c.maxLinkTargetBytes ?? 32 * MiB;
-    this.maxHeld = c.maxHeld ?? 4 * 1024 * 1024;
+    this.maxHeld = c.maxHeld ?? 2 * 1024 * 1024;
     this.now = Date.now() / 1000;
     this.fresh = opts.fresh ?? (!opts.backend && isEmptyDir(r));
     const env = process.env['ZONEP2V_WRITER'];
@@ -1158,10 +1158,11 @@ export class FsSink implements Sink {
 
   /**
    * Keep a node's record until finish(). Directories and links wait there
-   * for their metadata (a few hundred bytes each): a real image holds tens of
+   * for their metadata (360-770 bytes each): a real image holds tens of
    * thousands, but an archive of millions of empty directories or links
-   * (tens of MB gzipped) would exhaust the heap, and a crash skips the
-   * rollback (F7). The record is kept before the check, so abort() sees it.
+   * (3 million symlinks: 46 MB gzipped, 2.3 GB resident) would exhaust the
+   * heap, and a crash skips the rollback (F7). The record is kept before the
+   * check, so abort() sees it.
    */
   private hold(key: string, rec: Rec, where: Where): void {
     this.nodes.set(key, rec);
