@@ -685,6 +685,10 @@ t.test('malformed input: what the spec says (security E1-E11)', async (t) => {
     }
   }
 
+  // A size past 2^53 is said to be out of range, not to be no number.
+  const big = await parse(Buffer.concat([paxHdr([paxRec('size', '9223372036854775808')]), ok, EOA]));
+  t.match(String(big.error), /pax size "9223372036854775808" is out of range \(over 9007199254740991 bytes\)/);
+
   // End of archive: a lone zero block is accepted (with a warning), trailing data is ignored with one.
   const lone = await parse(Buffer.concat([ok, Buffer.alloc(512)]));
   t.equal(lone.error, null);

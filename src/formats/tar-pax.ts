@@ -223,7 +223,11 @@ function applyNamedRecord(a: PaxAttrs, key: string, v: Buffer, global: boolean, 
       if (empty) { delete a.size; return true; }
       const n = parseDec(s());
       if (n === null) {
-        problem('bad-pax-value', `pax size "${s().slice(0, 40)}" is not a non-negative decimal number${s().startsWith('-') ? ' (size is negative)' : ''}`, FATAL);
+        const shown = s().slice(0, 40);
+        const msg = /^\d+$/.test(s())
+          ? `pax size "${shown}" is out of range (over ${Number.MAX_SAFE_INTEGER} bytes)`
+          : `pax size "${shown}" is not a non-negative decimal number${s().startsWith('-') ? ' (size is negative)' : ''}`;
+        problem('bad-pax-value', msg, FATAL);
         return true;
       }
       a.size = n;
