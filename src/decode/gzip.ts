@@ -8,6 +8,7 @@ import { ArchiveError } from '../errors.js';
 import { pump, type PumpState } from './pump.js';
 
 const HINT = 'the gzip data is corrupt or truncated: check the transfer (size, checksum), or test it with `gzip -t`';
+const TRAILING_HINT = 'check the transfer; if only junk was appended, `gzip -dc FILE > image` keeps what decodes (it warns "trailing garbage ignored") and zonep2v reads that';
 
 export async function* gunzip(src: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
@@ -35,6 +36,12 @@ export async function* gunzip(src: AsyncIterable<Buffer>, signal?: AbortSignal):
     if (state.error !== undefined) throw state.error;
     if (signal?.aborted) throw signal.reason;
     const err = e as NodeJS.ErrnoException;
+    // The first member's header was checked by detection: a bad header is a
+    // later one's, i.e. bytes after a complete member. zlib drops the output
+    // of the chunk that failed, so the counts below may be short of it.
+    if (err.message === 'incorrect header check') {
+      throw new ArchiveError('decompress', 'gzip: bytes that are not gzip follow a gzip member (trailing garbage, or a damaged concatenated archive)', { offset: out }, TRAILING_HINT);
+    }
     const what = err.code === 'Z_BUF_ERROR' ? `truncated (${err.message})` : err.message;
     throw new ArchiveError('decompress', `gzip: ${what} after ${out} decoded bytes, at compressed byte ~${z.bytesWritten}`, { offset: out }, HINT);
   } finally {
