@@ -33,10 +33,12 @@ export interface RawInventory {
   depends: Map<string, string[]>;
   gzOnly: Set<string>;
   release: Release;
+  /** "<pkg> <patch id>" for each var/sadm/pkg/<pkg>/save/<patch id>/ holding backout data (image side). */
+  backoutData: Set<string>;
 }
 
 export function emptyRaw(): RawInventory {
-  return { pkginfo: new Map(), depends: new Map(), gzOnly: new Set(), release: {} };
+  return { pkginfo: new Map(), depends: new Map(), gzOnly: new Set(), release: {}, backoutData: new Set() };
 }
 
 function record(name: string, info: PkgInfo): PackageRecord {
@@ -83,6 +85,8 @@ const DEPEND = /^var\/sadm\/pkg\/([^/]+)\/install\/depend$/;
 const INST_RELEASE = 'var/sadm/system/admin/INST_RELEASE';
 const ETC_RELEASE = 'etc/release';
 const GZ_ONLY = 'var/sadm/install/gz-only-packages';
+/** Backout data patchrm needs (attach -b, solaris-p2v.md 4.2): noted, never read. */
+const BACKOUT_DATA = /^var\/sadm\/pkg\/([^/]+)\/save\/([^/]+)\/(?:undo|undo\.Z|obsolete|obsolete\.Z)$/;
 
 /** Which packaging file (if any) an image-relative path is. */
 function classify(p: string): ((raw: RawInventory, text: string) => void) | undefined {
@@ -139,6 +143,11 @@ export class InventoryRule implements StageRule {
     if (e.type !== 'file' || e.sparse) return e;
     // The stage's normalised path is the image path when there is no prefix.
     const p = this.prefix === undefined ? rel : imagePath(e.path, this.prefix);
+    const b = p === undefined ? null : BACKOUT_DATA.exec(p);
+    if (b) {
+      this.raw.backoutData.add(`${b[1]} ${b[2]}`);
+      return e;
+    }
     const use = p === undefined ? undefined : classify(p);
     if (!use) return e;
     if (e.size > this.cap) {

@@ -95,8 +95,12 @@ function leadingNumber(s: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-export function parsePkginfo(text: string): PkgInfo {
-  const values = parseKeyValues(text);
+/**
+ * The installed patches PATCH_INFO_<num>-<rev>= records give: per number the
+ * highest installed revision, leaving out the ids in `skip` (patches backed
+ * out on attach, so that a lower installed revision shows again).
+ */
+export function installedPatches(values: ReadonlyMap<string, string>, skip?: ReadonlySet<string>): Map<string, PatchInfo> {
   const patches = new Map<string, PatchInfo>();
   for (const [key, value] of values) {
     const k = PATCH_KEY.exec(key);
@@ -106,11 +110,18 @@ export function parsePkginfo(text: string): PkgInfo {
     if (!v.startsWith('Installed:')) continue;
     const num = k[1]!;
     const rev = k[2]!;
+    if (skip?.has(`${num}-${rev}`)) continue;
     const have = patches.get(num);
     if (have && leadingNumber(have.rev) >= leadingNumber(rev)) continue;
     const tokens = v.split(/[\s,]+/).filter(Boolean);
     patches.set(num, { rev, obsoletes: patchList(tokens, 'Obsoletes:'), requires: patchList(tokens, 'Requires:') });
   }
+  return patches;
+}
+
+export function parsePkginfo(text: string): PkgInfo {
+  const values = parseKeyValues(text);
+  const patches = installedPatches(values);
   return {
     pkg: (values.get('PKG') ?? '').trim(),
     version: values.get('VERSION') ?? '',

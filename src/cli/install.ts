@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Entry } from '../entry.js';
 import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import {
+  buildInventory,
+  checkBackout,
   checkSanity,
   checkWholeRoot,
   compareInventories,
@@ -17,6 +19,7 @@ import {
   writeDetachedManifest,
   type Inventory,
   type ParsedZone,
+  withoutPatches,
 } from '../attach/index.js';
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
@@ -150,7 +153,17 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
 
     // Attach: the image's packages against the host's (no downgrade), then the manifest.
     log.banner('Postprocessing', 'This may take a while...');
-    const cmp = compareInventories(imageInv, hostInv, args.zone);
+    // -b: update on attach backs these patches out before it compares (4.2).
+    const unbackable = checkBackout(inventory.raw, args.backout);
+    if (unbackable.length) {
+      for (const m of unbackable) log.info(m);
+      log.event('error', { kind: 'backout', messages: unbackable });
+      log.info('Updating the Zone software failed');
+      log.banner('Result', 'Postprocessing failed.');
+      throw new ArchiveError('backout', 'patches named with -b cannot be backed out of the image');
+    }
+    const attachInv = args.backout.length ? buildInventory(withoutPatches(inventory.raw, args.backout)) : imageInv;
+    const cmp = compareInventories(attachInv, hostInv, args.zone);
     log.event('stage', { stage: 'attach-check', ok: cmp.ok, errors: cmp.errors, pkgAdd: cmp.pkgAdd.length, pkgRm: cmp.pkgRm.length });
     if (!cmp.ok) {
       for (const m of cmp.errors) log.info(m); // already "zone 'z': ERROR: ..." as Solaris prints them
@@ -183,7 +196,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const e = interrupt.reason(caught);
     const { message } = describeError(e);
     const kind = e instanceof ArchiveError ? e.kind : undefined;
-    if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
+    if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade' || e.kind === 'backout'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
     let left: string[] = [];
     if (sink) left = await sink.abort();
     for (const f of wroteZonepathFiles) fs.rmSync(f, { force: true });
