@@ -110,6 +110,23 @@ t.test('a hollow package whose manifest is missing is reported; unsafe names nev
   t.match(text, 'unsafe name "svc:/a;reboot:x"');
 });
 
+t.test('a service deleted with its hollow package is not disabled afterwards (Solaris lists the services after the deletes)', async (t) => {
+  const ctx = makeCtx();
+  const pkginfo = fixture('pkginfo.SUNWpmr').toString('latin1').replace(/SUNWpmr/g, 'SUNWsmbsr');
+  const pkgmap = ': 1 40\n1 d none var/svc/manifest/network/smb 0755 root sys\n1 f manifest var/svc/manifest/network/smb/server.xml 0444 root sys 2860 20343 1106348110\n';
+  const input = [
+    file('var/sadm/pkg/SUNWsmbsr/pkginfo', pkginfo),
+    file('var/sadm/pkg/SUNWsmbsr/save/pspool/SUNWsmbsr/pkgmap', pkgmap),
+    file('var/svc/manifest/network/smb/server.xml', fixture('manifest/network/smb/server.xml'), { mode: 0o444 }),
+    file('var/svc/manifest/network/shares/group.xml', fixture('manifest/network/shares/group.xml'), { mode: 0o444 }),
+  ];
+  const out = await collect(smfRule.apply(from(input), ctx));
+  const text = byPath(out, UPGRADE)!.text!;
+  t.match(text, '/usr/sbin/svccfg delete -f svc:/network/smb/server:default\n');
+  t.notMatch(text, 'svcadm disable svc:/network/smb/server', 'deleted, so not disabled');
+  t.match(text, '/usr/sbin/svcadm disable svc:/network/shares/group:default\n', 'services of other packages are still disabled');
+});
+
 t.test('fixtures directory sanity', async (t) => {
   for (const m of MANIFESTS) t.ok(fs.existsSync(new URL(`manifest/${m}`, FIXTURES)), m);
 });

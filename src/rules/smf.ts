@@ -20,7 +20,8 @@
 //     vboxservice, ldoms/ldmd) when `<svc>:` is installed, and the site's
 //     services always (the site asked for them explicitly);
 // (e) disable every instance whose FMRI contains network/shares/group.
-// "Installed" means: an instance found in a manifest under var/svc/manifest.
+// "Installed" means: an instance found in a manifest under var/svc/manifest
+// and not deleted by (a).
 
 import type { Entry } from '../entry.js';
 import { addedFile, hold, holdBody, ROOT, SYS, withBody, type Held } from './make.js';
@@ -116,11 +117,10 @@ export const smfRule = defineRule(SMF, (ctx) => {
     const lines: string[] = [];
     const set = new Set<string>();
     for (const svcs of manifests.values()) for (const s of svcs) for (const i of s.instances) set.add(toFmri(`${s.name}:${i}`));
-    const installed = [...set].sort();
-    const has = (fmri: string) => set.has(fmri);
     const skip = (what: string) => report.note(`not written to ${UPGRADE}: unsafe name ${JSON.stringify(what)}`);
 
     // (a) services of hollow packages are deleted.
+    const deleted = new Set<string>();
     for (const pkg of [...hollow].sort()) {
       for (const m of pkgmaps.get(pkg) ?? []) {
         const svcs = manifests.get(m);
@@ -131,10 +131,15 @@ export const smfRule = defineRule(SMF, (ctx) => {
         for (const fmri of inventory(svcs)) {
           if (!shellSafe(fmri) || !shellSafe(m)) { skip(fmri); continue; }
           lines.push(`${SVCCFG} delete -f ${fmri}`, `${SVCCFG} delhash -d /${m}`, `rm -f /${m}`);
+          deleted.add(fmri);
           report.add(SMF, m, 'delete service', `${fmri} (hollow package ${pkg})`);
         }
       }
     }
+    // Solaris lists the installed services after the deletes: a deleted
+    // service is not disabled (svcadm would fail on it at first boot).
+    const installed = [...set].filter((f) => !deleted.has(f)).sort();
+    const has = (fmri: string) => set.has(fmri) && !deleted.has(fmri);
     const disabled = new Set<string>();
     const disable = (fmri: string, why: string) => {
       if (disabled.has(fmri)) return;
