@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import type { Entry } from '../src/entry.js';
-import { checkSanity, SanityObserver } from '../src/attach/sanity.js';
+import { checkSanity, SanityObserver, unsafeDirs } from '../src/attach/sanity.js';
 
 const FULL = ['etc', 'etc/svc', 'usr', 'sbin', 'lib', 'var', 'var/svc', 'lib/svc', 'sbin/zonename', 'usr/bin/chmod'];
 const S10 = { OS: 'Solaris', VERSION: '10', REV: '0' };
@@ -18,6 +18,23 @@ t.test('observer: sees watched paths, implied directories, prefixes', async (t) 
   for await (const e of p.apply((async function* () { yield* entries; })())) out.push(e);
   t.same(out, entries, 'entries pass through');
   t.same([...p.seen].sort(), ['etc', 'var', 'var/svc']);
+});
+
+t.test('observer: etc, etc/dfs, etc/zones and var that are not directories are p2v refusals (safe_dir)', async (t) => {
+  const o = new SanityObserver();
+  const entries = [
+    { path: './etc', type: 'dir' },
+    { path: './etc/dfs', type: 'symlink', linkTarget: '/export/dfs' },
+    { path: './etc/zones', type: 'dir' },
+    { path: './etc/dfs.real/dfstab', type: 'file' },
+    { path: './var', type: 'symlink', linkTarget: 'export/var' },
+    { path: './usr', type: 'symlink', linkTarget: 'export/usr' },
+  ].map((e, index) => ({ ...e, index }) as Entry);
+  for await (const _ of o.apply((async function* () { yield* entries; })())) void _;
+  t.same(unsafeDirs(o.notDir), ["Invalid '/etc/dfs' directory within the zone (symlink)", "Invalid '/var' directory within the zone (symlink)"]);
+  const fine = new SanityObserver();
+  for await (const _ of fine.apply((async function* () { yield* entries.filter((e) => e.type !== 'symlink'); })())) void _;
+  t.same(unsafeDirs(fine.notDir), [], 'real directories, or absent ones, pass');
 });
 
 t.test('a whole native image on a matching host passes', async (t) => {

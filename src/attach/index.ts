@@ -8,5 +8,5 @@ export { compareInventories, type CompareResult } from './compare.js';
 export { checkBackout, withoutPatches } from './backout.js';
 export { writeDetachedManifest, inventoryFromManifest, ManifestError, ZONECFG_DOCTYPE } from './manifest.js';
 export { parseZoneXml, parseZonecfgInfo, readZonecfg, checkWholeRoot, validZoneName, ZoneConfigError, type ParsedZone } from './zonecfg.js';
-export { SanityObserver, checkSanity, REQUIRED_DIRS, WHOLE_ROOT_PATHS, type SanityInput, type SanityResult } from './sanity.js';
+export { SanityObserver, checkSanity, unsafeDirs, SAFE_DIRS, REQUIRED_DIRS, WHOLE_ROOT_PATHS, type SanityInput, type SanityResult } from './sanity.js';
 export { handOver, HandOverError, type HandOverOptions, type HandOverResult } from './handover.js';

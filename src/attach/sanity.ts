@@ -3,7 +3,7 @@
 // The 'sanity-observer' rule records, while the entries stream past, which
 // of a small fixed set of paths the image has; the check runs at the end.
 
-import type { Entry } from '../entry.js';
+import type { Entry, EntryType } from '../entry.js';
 import type { RuleContext } from '../rules/types.js';
 import { runStages, type Stage, type StageRule } from '../rules/stage.js';
 import { imagePath } from './paths.js';
@@ -13,6 +13,13 @@ import type { InstRelease } from './types.js';
 export const REQUIRED_DIRS = ['etc', 'etc/svc', 'usr', 'sbin', 'lib', 'var', 'var/svc'] as const;
 /** Paths only a whole-root image has. */
 export const WHOLE_ROOT_PATHS = ['lib/svc', 'sbin/zonename', 'usr/bin/chmod'] as const;
+/**
+ * Directories p2v edits below, which must be real directories, not symlinks
+ * (the native brand's safe_dir, solaris-p2v.md 3.1): through a symlink the
+ * edits would land outside the zone root, so Solaris fails the p2v.
+ */
+export const SAFE_DIRS = ['etc', 'etc/dfs', 'etc/zones', 'var'] as const;
+const SAFE = new Set<string>(SAFE_DIRS);
 /** Present only in a global zone's image (a physical system), not in a zone's. */
 export const SYSTEM_IMAGE_MARKER = 'var/svc/manifest/system/sysevent.xml';
 
@@ -26,21 +33,24 @@ const MAX_WATCHED_DIR = Math.max(...REQUIRED_DIRS.map((d) => d.length), ...WHOLE
 export class SanityObserver implements StageRule {
   readonly name = 'sanity-observer';
   readonly seen = new Set<string>();
+  /** SAFE_DIRS paths the image has as something other than a directory, with that type. */
+  readonly notDir = new Map<string, EntryType>();
   private readonly prefix?: string;
 
   constructor(opts: { prefix?: string } = {}) {
     this.prefix = opts.prefix;
   }
 
-  /** Record one raw archive path (and the watched ancestors it implies). */
-  observe(raw: string): void {
+  /** Record one raw archive path (and the watched ancestors it implies), and its type. */
+  observe(raw: string, type: EntryType = 'dir'): void {
     const p = imagePath(raw, this.prefix);
-    if (p) this.observeImagePath(p);
+    if (p) this.observeImagePath(p, type);
   }
 
   /** Record one image-relative path. No string is cut unless its ancestors could be watched. */
-  private observeImagePath(p: string): void {
+  private observeImagePath(p: string, type: EntryType): void {
     if (WATCHED.has(p)) this.seen.add(p);
+    if (type !== 'dir' && SAFE.has(p)) this.notDir.set(p, type);
     // A deeper entry implies its directories: check the first two ancestors
     // (every watched directory is at depth 1 or 2, and short).
     const a = p.indexOf('/');
@@ -61,9 +71,9 @@ export class SanityObserver implements StageRule {
       entry: (e, rel) => {
         // The stage's normalised path is the image path when there is no prefix.
         if (this.prefix === undefined) {
-          if (rel) this.observeImagePath(rel);
+          if (rel) this.observeImagePath(rel, e.type);
         } else {
-          this.observe(e.path);
+          this.observe(e.path, e.type);
         }
         return e;
       },
@@ -144,4 +154,9 @@ export function checkSanity(input: SanityInput): SanityResult {
   }
   messages.push(ok ? '  Sanity Check: Passed.  Looks like a native system.' : '  Sanity Check: FAILED (see log for details).');
   return { ok, messages, skipped, systemImage: input.seen.has(SYSTEM_IMAGE_MARKER) };
+}
+
+/** p2v's refusals for the SAFE_DIRS the image has as symlinks or files (empty: none). */
+export function unsafeDirs(notDir: ReadonlyMap<string, EntryType>): string[] {
+  return SAFE_DIRS.filter((d) => notDir.has(d)).map((d) => `Invalid '/${d}' directory within the zone (${notDir.get(d)})`);
 }

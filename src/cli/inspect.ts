@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSanity, checkWholeRoot, compareInventories, type Inventory, type ParsedZone } from '../attach/index.js';
+import { checkSanity, checkWholeRoot, compareInventories, unsafeDirs, type Inventory, type ParsedZone } from '../attach/index.js';
 import { EXIT, UsageError } from '../errors.js';
 import { CountSink, type CountStats } from '../inspect/count-sink.js';
 import { ImageObserver } from '../inspect/observe.js';
@@ -199,6 +199,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     input.attach = {
       sanity: checkSanity({ seen: sanity.seen, root: path.join(zonepath, 'root'), image: image.release?.instRelease, host: hostInv.release?.instRelease }),
       compare: compareInventories(image, hostInv, zone.name),
+      unsafe: unsafeDirs(sanity.notDir),
     };
   } catch (e) {
     const { message } = describeError(e);

@@ -19,6 +19,7 @@ import {
   writeDetachedManifest,
   type Inventory,
   type ParsedZone,
+  unsafeDirs,
   withoutPatches,
 } from '../attach/index.js';
 import { reportEntry } from '../rules/index.js';
@@ -153,6 +154,13 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
 
     // Attach: the image's packages against the host's (no downgrade), then the manifest.
     log.banner('Postprocessing', 'This may take a while...');
+    const unsafe = unsafeDirs(sanity.notDir);
+    if (unsafe.length) {
+      for (const m of unsafe) log.info(`   Postprocess: ${m}`);
+      log.event('error', { kind: 'p2v', messages: unsafe });
+      log.banner('Result', 'Postprocessing failed.');
+      throw new ArchiveError('p2v', 'a directory p2v edits in is not a real directory in the image');
+    }
     // -b: update on attach backs these patches out before it compares (4.2).
     const unbackable = checkBackout(inventory.raw, args.backout);
     if (unbackable.length) {
@@ -196,7 +204,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const e = interrupt.reason(caught);
     const { message } = describeError(e);
     const kind = e instanceof ArchiveError ? e.kind : undefined;
-    if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade' || e.kind === 'backout'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
+    if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade' || e.kind === 'backout' || e.kind === 'p2v'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });
     let left: string[] = [];
     if (sink) left = await sink.abort();
     for (const f of wroteZonepathFiles) fs.rmSync(f, { force: true });

@@ -54,7 +54,8 @@ export interface InspectInput {
   error?: { kind?: string; message: string };
   /** Zone configuration refusal (sparse root), as install would print it. */
   zoneError?: string;
-  attach?: { sanity: SanityResult; compare: CompareResult };
+  /** unsafe: p2v's refusals of directories that are symlinks (install fails on them). */
+  attach?: { sanity: SanityResult; compare: CompareResult; unsafe?: string[] };
   image?: Inventory;
   host: { label: string; inventory: Inventory };
   /** Parser and sink warnings, counted by kind. */
@@ -240,6 +241,7 @@ export function buildInspect(inp: InspectInput): InspectDoc {
     const { sanity, compare } = inp.attach;
     if (!sanity.ok) for (const m of sanity.messages.filter((x) => !/Sanity Check: (Passed|FAILED)/.test(x))) issue('sanity', 'blocker', m.trim());
     for (const s of sanity.skipped) issue('sanity', 'info', `skipped: ${s}`);
+    for (const m of inp.attach.unsafe ?? []) issue('p2v', 'blocker', m);
     if (!compare.ok) for (const e of compare.errors) issue('downgrade', 'blocker', e);
   }
   if (!inp.identityGiven) issue('identity', 'info', 'neither -u nor -p given: inspected as -p (preserve identity); install needs one of them');
