@@ -1,7 +1,8 @@
 // The install hook's contract beyond the happy path: 253 before any write,
 // the downgrade refusal (254, root cleaned, every package named), JSON
 // events, the progress bar only on a terminal, refusals of a sparse zone,
-// a non-empty root and an installed zone.
+// a non-empty root and an installed zone; --clean never through a zonepath
+// that fails the D-15 checks.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -119,4 +120,17 @@ t.test('an installed zone, a non-empty root and a failed earlier run are refused
   t.ok(fs.existsSync(path.join(crashed, 'root', 'etc')), 'nothing removed without --clean');
   r = await runCli(base(crashed, ['--clean']));
   t.equal(r.code, 0, r.stderr);
+});
+
+t.test('--clean checks the zonepath (D-15) before it removes anything', async (t) => {
+  const real = path.join(work, 'zp-real');
+  fs.mkdirSync(path.join(real, 'root', 'etc'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(real, 'root', 'etc', 'keep'), 'x');
+  fs.writeFileSync(path.join(real, '.zonep2v-state'), JSON.stringify({ state: 'incomplete', zone: 'web1', source: cpio, started: 'then', pid: 0 }));
+  const link = path.join(work, 'zp-link');
+  fs.symlinkSync(real, link);
+  const r = await runCli(base(link, ['--clean']));
+  t.not(r.code, 0);
+  t.match(r.stderr, /is a symbolic link/);
+  t.ok(fs.existsSync(path.join(real, 'root', 'etc', 'keep')), 'nothing removed through the link');
 });

@@ -27,7 +27,7 @@ import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
 import { drive } from '../pipeline/run.js';
 import { clearRoot } from '../sink/clear-root.js';
-import { clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
+import { checkZonepath, clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
 import { describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
@@ -232,6 +232,9 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
 /** The zonepath made safe, the root empty (emptied first with --clean). */
 function prepareRoot(args: InstallArgs, log: InstallLog): string {
   if (args.clean && readState(args.zonepath)?.state === 'incomplete') {
+    // D-15 first: an owner other than root, or a link on the way, could
+    // swap a directory for a link while clearRoot walks the tree.
+    fs.chmodSync(checkZonepath(args.zonepath), 0o700);
     const left = clearRoot(path.join(args.zonepath, 'root'));
     if (left.length) throw new ArchiveError('cleanup', `--clean could not empty the zone root: ${left.slice(0, 5).join(', ')}`, {}, 'unmount what is mounted there and retry');
     clearState(args.zonepath);

@@ -68,6 +68,25 @@ function syncDir(dir: string): void {
  * and the root an empty real directory. Creates them when missing.
  */
 export function prepareZonepath(zonepath: string): string {
+  const abs = checkZonepath(zonepath, true);
+  fs.chmodSync(abs, 0o700);
+  const root = path.join(abs, 'root');
+  const rst = fs.lstatSync(root, { throwIfNoEntry: false });
+  if (!rst) fs.mkdirSync(root, { mode: 0o755 });
+  else if (!rst.isDirectory() || rst.isSymbolicLink()) throw new ArchiveError('zonepath', `${root} is not a directory`, {}, 'remove or move it aside');
+  else if (fs.readdirSync(root).length > 0) {
+    throw new ArchiveError('zonepath', `Zonepath root ${root} exists and contains data; remove or move aside prior to install.`);
+  }
+  fs.chmodSync(root, 0o755);
+  return root;
+}
+
+/**
+ * The ancestor checks of prepareZonepath alone (missing directories made
+ * when `create`), for what must hold before anything in the zonepath is
+ * removed (install --clean). Returns the absolute zonepath.
+ */
+export function checkZonepath(zonepath: string, create = false): string {
   const abs = path.resolve(zonepath);
   const uid = process.getuid?.() ?? 0;
   let cur = '/';
@@ -75,6 +94,7 @@ export function prepareZonepath(zonepath: string): string {
     cur = path.join(cur, comp);
     let st = fs.lstatSync(cur, { throwIfNoEntry: false });
     if (!st) {
+      if (!create) throw new ArchiveError('zonepath', `${cur} does not exist`, {}, 'check the zonepath');
       try {
         fs.mkdirSync(cur, { mode: 0o700 });
         continue;
@@ -96,14 +116,5 @@ export function prepareZonepath(zonepath: string): string {
       throw new ArchiveError('zonepath', `${cur} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`, {}, `another user could swap the path under the install: chmod go-w ${cur}`);
     }
   }
-  fs.chmodSync(abs, 0o700);
-  const root = path.join(abs, 'root');
-  const rst = fs.lstatSync(root, { throwIfNoEntry: false });
-  if (!rst) fs.mkdirSync(root, { mode: 0o755 });
-  else if (!rst.isDirectory() || rst.isSymbolicLink()) throw new ArchiveError('zonepath', `${root} is not a directory`, {}, 'remove or move it aside');
-  else if (fs.readdirSync(root).length > 0) {
-    throw new ArchiveError('zonepath', `Zonepath root ${root} exists and contains data; remove or move aside prior to install.`);
-  }
-  fs.chmodSync(root, 0o755);
-  return root;
+  return abs;
 }
