@@ -1,13 +1,13 @@
 // The install hook's contract beyond the happy path: 253 before any write,
 // the downgrade refusal (254, root cleaned, every package named), JSON
 // events, the progress bar only on a terminal, refusals of a sparse zone,
-// a non-empty root and an installed zone; --clean never through a zonepath
-// that fails the D-15 checks.
+// a non-empty root and an installed zone; --clean never under a running
+// install nor through a zonepath that fails the D-15 checks.
 
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { makeImage } from '../samples/image.js';
 import { packImageReport } from '../samples/pack.js';
 import { makeHostRoot } from '../samples/host.js';
@@ -119,6 +119,25 @@ t.test('an installed zone, a non-empty root and a failed earlier run are refused
   t.match(r.stderr, /zone is incomplete; uninstall required/);
   t.ok(fs.existsSync(path.join(crashed, 'root', 'etc')), 'nothing removed without --clean');
   r = await runCli(base(crashed, ['--clean']));
+  t.equal(r.code, 0, r.stderr);
+});
+
+t.test('--clean refuses while the install that left the marker still runs (253), and goes on once it ended', async (t) => {
+  const zp = path.join(work, 'zp-running');
+  fs.mkdirSync(path.join(zp, 'root', 'etc'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(zp, 'root', 'etc', 'written-by-the-first'), 'x');
+  // A live process whose command line names zonep2v stands for the first install.
+  const first = spawn('sh', ['-c', 'sleep 60', 'zonep2v-first-install'], { stdio: 'ignore' });
+  t.teardown(() => first.kill('SIGKILL'));
+  fs.writeFileSync(path.join(zp, '.zonep2v-state'), JSON.stringify({ state: 'incomplete', zone: 'web1', source: cpio, started: 'now', pid: first.pid }));
+  let r = await runCli(base(zp, ['--clean']));
+  t.equal(r.code, 253, r.stderr);
+  t.match(r.stderr, new RegExp(`an install \\(pid ${first.pid}, started now\\) is running`));
+  t.ok(fs.existsSync(path.join(zp, 'root', 'etc', 'written-by-the-first')), "the running install's files are left alone");
+  t.equal(JSON.parse(fs.readFileSync(path.join(zp, '.zonep2v-state'), 'utf8')).pid, first.pid, 'and its marker');
+  first.kill('SIGKILL');
+  await new Promise((res) => first.once('exit', res));
+  r = await runCli(base(zp, ['--clean']));
   t.equal(r.code, 0, r.stderr);
 });
 

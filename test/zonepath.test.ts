@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArchiveError } from '../src/errors.js';
-import { prepareZonepath } from '../src/sink/zonepath.js';
+import { installRunning, prepareZonepath, readState, writeState } from '../src/sink/zonepath.js';
 import { tmpdir } from './lib/tree.js';
 import { isRoot } from './sink-lib.js';
 
@@ -55,4 +55,23 @@ t.test('a zonepath or parent owned by another user is refused, and left as it wa
   fs.chownSync(parent, 1000, 1000);
   refused(t, path.join(parent, 'zp'), /owned by uid 1000/);
   t.notOk(fs.existsSync(path.join(parent, 'zp')), 'nothing made under it');
+});
+
+t.test('an exclusive state marker is written once: a second install started at the same time stops', async (t) => {
+  const zp = path.join(work, 'claimed');
+  prepareZonepath(zp);
+  const rec = { state: 'incomplete' as const, zone: 'z', source: 'a', started: 'now', pid: process.pid };
+  writeState(zp, rec, true);
+  t.throws(() => writeState(zp, { ...rec, pid: 1 }, true), /another install has just started/);
+  t.equal(readState(zp)?.pid, process.pid, 'the first marker stays');
+  t.same(fs.readdirSync(zp).sort(), ['.zonep2v-state', 'root'], 'no temporary file left');
+});
+
+t.test('installRunning: a live zonep2v pid only', async (t) => {
+  const rec = { state: 'incomplete' as const, zone: 'z', source: 'a', started: 'now', pid: 0 };
+  t.notOk(installRunning(rec), 'pid 0');
+  t.notOk(installRunning({ ...rec, pid: process.pid }), 'this process');
+  t.notOk(installRunning({ ...rec, pid: 1 }), 'a live pid that is not zonep2v (init)');
+  t.notOk(installRunning({ ...rec, pid: 2 ** 22 + 12345 }), 'a dead pid');
+  t.notOk(installRunning(undefined), 'no marker');
 });

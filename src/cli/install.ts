@@ -27,7 +27,7 @@ import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
 import { drive } from '../pipeline/run.js';
 import { clearRoot } from '../sink/clear-root.js';
-import { checkZonepath, clearState, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
+import { checkZonepath, clearState, installRunning, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
 import { describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
@@ -55,6 +55,9 @@ export async function installCommand(argv: string[]): Promise<number> {
   try {
     const st = readState(args.zonepath);
     if (st?.state === 'installed') throw new UsageError(`zone '${args.zone}' is already installed (${args.zonepath}).`);
+    if (st?.state === 'incomplete' && installRunning(st)) {
+      throw new UsageError(`zone '${args.zone}': an install (pid ${st.pid}, started ${st.started}) is running in ${args.zonepath}; wait for it to finish or stop it (kill ${st.pid}), then retry.`);
+    }
     if (st?.state === 'incomplete' && !args.clean) {
       throw new UsageError(`zone '${args.zone}': zone is incomplete; uninstall required. An earlier install (pid ${st.pid}, started ${st.started}) did not finish; run again with --clean to remove what it left, or zoneadm -z ${args.zone} uninstall -F.`);
     }
@@ -97,11 +100,15 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
   let sink: FsSink | undefined;
   let wroteZonepathFiles: string[] = [];
   const interrupt = new Interrupt();
+  let claimed = false;
   const state: StateRecord = { state: 'incomplete', zone: args.zone, source: args.archive ?? args.dir ?? args.command ?? '?', started: new Date(started).toISOString(), pid: process.pid };
 
   try {
     const root = prepareRoot(args, log);
-    writeState(args.zonepath, state);
+    // Exclusive unless --clean took over a dead run's marker: of two installs
+    // started at once, the second stops here and leaves the first's marker.
+    writeState(args.zonepath, state, !args.clean);
+    claimed = true;
     log.banner('Installing', 'This may take several minutes...');
     log.event('stage', { stage: 'installing' });
 
@@ -218,7 +225,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     } else if (stuck) {
       log.info('the zone stays incomplete: unmount what is mounted in the zone root, then zoneadm uninstall -F (or zonep2v install --clean)');
     } else {
-      if (fs.existsSync(args.zonepath)) clearState(args.zonepath);
+      if (claimed && fs.existsSync(args.zonepath)) clearState(args.zonepath);
       log.detail('what this install wrote was removed; the install can be retried');
     }
     log.banner('Result', '*** Installation FAILED ***');

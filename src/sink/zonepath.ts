@@ -33,9 +33,34 @@ export function readState(zonepath: string): StateRecord | undefined {
   }
 }
 
-/** Write the state durably: temporary file, fsync, rename, fsync the directory. */
-export function writeState(zonepath: string, rec: StateRecord): void {
-  const tmp = path.join(zonepath, `${STATE_FILE}.tmp`);
+/**
+ * True when the install that wrote `rec` still runs: its pid is alive and,
+ * where /proc shows the command line, is a zonep2v (a pid reused by another
+ * program after a crash is not an install). --clean must not empty the root
+ * under a running install, whose rollback would then remove the new files.
+ */
+export function installRunning(rec: StateRecord | undefined): boolean {
+  const pid = rec?.pid;
+  if (!Number.isSafeInteger(pid) || pid! <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid!, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('zonep2v');
+  } catch {
+    return true; // no Linux /proc: the live pid is all we know
+  }
+}
+
+/**
+ * Write the state durably: temporary file, fsync, rename, fsync the directory.
+ * `exclusive`: fail with EEXIST when a state is there already (linked into
+ * place, not renamed), so of two installs started at once only one goes on.
+ */
+export function writeState(zonepath: string, rec: StateRecord, exclusive = false): void {
+  const tmp = path.join(zonepath, `${STATE_FILE}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, `${JSON.stringify(rec, null, 1)}\n`);
@@ -43,7 +68,16 @@ export function writeState(zonepath: string, rec: StateRecord): void {
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, statePath(zonepath));
+  if (exclusive) {
+    try {
+      fs.linkSync(tmp, statePath(zonepath));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      throw new ArchiveError('zonepath', `another install has just started in ${zonepath}`, {}, 'wait for it to finish, then retry');
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  } else fs.renameSync(tmp, statePath(zonepath));
   syncDir(zonepath);
 }
 
