@@ -371,6 +371,9 @@ t.test('caps: byte cap and free-space reserve', async (t) => {
     return undefined;
   })();
   t.match(err?.message ?? '', /reserve of \d+ bytes; \d+ bytes are available/, 'message gives needed and available figures');
+  // The remedy must be one the user can act on: no option lowers the reserve.
+  t.match(err?.hint ?? '', /^free at least \d+ bytes on the zonepath file system; the reserve stays free/, 'remedy: how much to free');
+  t.notMatch(err?.hint ?? '', /lower the reserve$/);
   const s3 = env.sink({ owners: false, caps: { reserveBytes: free - 1024 * 1024, checkEveryBytes: 1 } });
   await expectReject(t, s3, { path: 'big', data: Buffer.alloc(4 * 1024 * 1024) }, 'no-space');
 });

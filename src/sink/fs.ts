@@ -1257,7 +1257,7 @@ export class FsSink implements Sink {
     }
     const avail = st.bavail * st.bsize;
     if (avail - need < this.reserveBytes) {
-      throw new ArchiveError('no-space', `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes; ${avail} bytes are available under the root`, where, 'free space on the zonepath file system or lower the reserve');
+      throw new ArchiveError('no-space', `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes; ${avail} bytes are available under the root`, where, `free at least ${need + this.reserveBytes - avail} bytes on the zonepath file system; the reserve stays free for the system and no option lowers it`);
     }
     if (st.files > 0 && st.ffree < this.reserveInodes) {
       throw new ArchiveError('no-space', `only ${st.ffree} free inodes left (reserve ${this.reserveInodes})`, where, 'free inodes on the zonepath file system');
