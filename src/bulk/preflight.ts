@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { readState } from '../sink/zonepath.js';
+import { pidIsInstall, readState } from '../sink/zonepath.js';
 import type { Plan, PlanZone } from './plan.js';
 import { failedBefore, type BulkStatus } from './status.js';
 
@@ -29,7 +29,7 @@ export interface PreflightOptions {
 export function preflight(plan: Plan, opts: PreflightOptions): { decisions: Decision[]; problems: string[] } {
   const problems: string[] = [];
   const decisions: Decision[] = [];
-  const alive = opts.alive ?? installRunning;
+  const alive = opts.alive ?? pidIsInstall;
   for (const z of plan.zones) {
     const bad = (m: string) => problems.push(`${z.where}: ${m}`);
     const zst = fs.lstatSync(z.zonepath, { throwIfNoEntry: false });
@@ -78,19 +78,4 @@ export function preflight(plan: Plan, opts: PreflightOptions): { decisions: Deci
     decisions.push({ z, action: 'run', clean, note });
   }
   return { decisions, problems };
-}
-
-/** A live process that looks like a zonep2v install (where /proc tells; otherwise any live pid counts). */
-function installRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-    return /zonep2v|node/.test(cmd);
-  } catch {
-    return true;
-  }
 }

@@ -34,16 +34,19 @@ export function readState(zonepath: string): StateRecord | undefined {
 }
 
 /**
- * True when the install that wrote `rec` still runs: its pid is alive and,
- * where /proc shows the command line, is a zonep2v (a pid reused by another
+ * True when the install that wrote `rec` still runs (a pid reused by another
  * program after a crash is not an install). --clean must not empty the root
  * under a running install, whose rollback would then remove the new files.
  */
 export function installRunning(rec: StateRecord | undefined): boolean {
   const pid = rec?.pid;
-  if (!Number.isSafeInteger(pid) || pid! <= 0 || pid === process.pid) return false;
+  return Number.isSafeInteger(pid) && pid! > 0 && pid !== process.pid && pidIsInstall(pid!);
+}
+
+/** A live process that looks like a zonep2v install (where /proc tells; otherwise any live pid counts). */
+export function pidIsInstall(pid: number): boolean {
   try {
-    process.kill(pid!, 0);
+    process.kill(pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
