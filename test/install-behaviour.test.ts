@@ -153,3 +153,22 @@ t.test('--clean checks the zonepath (D-15) before it removes anything', async (t
   t.match(r.stderr, /is a symbolic link/);
   t.ok(fs.existsSync(path.join(real, 'root', 'etc', 'keep')), 'nothing removed through the link');
 });
+
+t.test('a SIGTERM during the hand-over lets the attach finish and says so; the zone is installed', async (t) => {
+  const zp = path.join(work, 'zp-sigattach');
+  const bin = path.join(work, 'bin-sigattach');
+  fs.mkdirSync(bin, { recursive: true });
+  const started = path.join(bin, 'attach-started');
+  fs.writeFileSync(path.join(bin, 'zoneadm'), `#!/bin/sh\ntouch '${started}'\nsleep 2\nexit 0\n`, { mode: 0o755 });
+  const child = spawn(process.execPath, [BIN, ...base(zp)], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  for (let i = 0; i < 600 && !fs.existsSync(started); i++) await new Promise((res) => setTimeout(res, 50));
+  t.ok(fs.existsSync(started), 'zoneadm attach started');
+  // The pid in the marker is the install itself (bin/zonep2v.js may start it as a child).
+  process.kill(JSON.parse(fs.readFileSync(path.join(zp, '.zonep2v-state'), 'utf8')).pid, 'SIGTERM');
+  t.equal(await exited, 0, stderr);
+  t.match(stderr, /note: interrupted by SIGTERM came during the hand-over, which was let finish: the zone is installed/);
+  t.equal(JSON.parse(fs.readFileSync(path.join(zp, '.zonep2v-state'), 'utf8')).state, 'installed');
+});

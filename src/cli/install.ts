@@ -195,8 +195,12 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.detail(`attach: ${cmp.pkgAdd.length} package(s) to add, ${cmp.pkgRm.length} to remove on update; manifest ${manifestPath}`);
     log.banner('Result', 'Postprocessing complete.');
 
+    // A signal during the checks above still rolls back; once the hand-over
+    // has begun it is let finish (undoing an attach half done is worse).
+    interrupt.check();
     const handed = await handOver({ zone: args.zone, zonepath: args.zonepath, attachCommand: args.attachCommand, backout: args.backout, log: (s) => log.detail(s) });
     if (handed.done) log.detail(handed.how);
+    if (interrupt.signal.aborted) log.info(`note: ${(interrupt.signal.reason as Error).message} came during the hand-over, which was let finish: the zone is installed`);
     log.event('stage', { stage: 'handover', done: handed.done, how: handed.how });
 
     copyLogIntoZone(root, args.zone, log.file);
