@@ -4,6 +4,7 @@
 
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ArchiveError } from '../src/errors.js';
 import { installRunning, prepareZonepath, readState, writeState } from '../src/sink/zonepath.js';
@@ -67,11 +68,21 @@ t.test('an exclusive state marker is written once: a second install started at t
   t.same(fs.readdirSync(zp).sort(), ['.zonep2v-state', 'root'], 'no temporary file left');
 });
 
-t.test('installRunning: a live zonep2v pid only', async (t) => {
+t.test('installRunning: a live install pid only', async (t) => {
   const rec = { state: 'incomplete' as const, zone: 'z', source: 'a', started: 'now', pid: 0 };
   t.notOk(installRunning(rec), 'pid 0');
   t.notOk(installRunning({ ...rec, pid: process.pid }), 'this process');
   t.notOk(installRunning({ ...rec, pid: 1 }), 'a live pid that is not zonep2v (init)');
   t.notOk(installRunning({ ...rec, pid: 2 ** 22 + 12345 }), 'a dead pid');
   t.notOk(installRunning(undefined), 'no marker');
+
+  // A Node process (the hook may be a link of any name, run by node) that
+  // was running when the marker was written; the same pid in a marker
+  // written before it started is a reused pid.
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 200));
+  const later = new Date(Date.now() + 5000).toISOString();
+  t.ok(installRunning({ ...rec, pid: child.pid!, started: later }), 'a node process started before its marker');
+  t.notOk(installRunning({ ...rec, pid: child.pid!, started: '2001-01-01T00:00:00.000Z' }), 'a pid that started after the marker was written');
 });

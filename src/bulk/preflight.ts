@@ -23,7 +23,7 @@ export interface PreflightOptions {
   retryFailedOnly: boolean;
   status?: BulkStatus;
   /** Is this pid an install still running? (tests replace it) */
-  alive?: (pid: number) => boolean;
+  alive?: (pid: number, started?: string) => boolean;
 }
 
 export function preflight(plan: Plan, opts: PreflightOptions): { decisions: Decision[]; problems: string[] } {
@@ -49,7 +49,7 @@ export function preflight(plan: Plan, opts: PreflightOptions): { decisions: Deci
     let clean = false;
     let note: string | undefined;
     if (st?.state === 'incomplete') {
-      if (st.pid && st.pid !== process.pid && alive(st.pid)) {
+      if (st.pid && st.pid !== process.pid && alive(st.pid, st.started)) {
         bad(`an install of ${z.zonepath} (pid ${st.pid}, started ${st.started}) is still running; wait for it, or stop it first`);
         continue;
       }

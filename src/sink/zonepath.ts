@@ -40,20 +40,44 @@ export function readState(zonepath: string): StateRecord | undefined {
  */
 export function installRunning(rec: StateRecord | undefined): boolean {
   const pid = rec?.pid;
-  return Number.isSafeInteger(pid) && pid! > 0 && pid !== process.pid && pidIsInstall(pid!);
+  return Number.isSafeInteger(pid) && pid! > 0 && pid !== process.pid && pidIsInstall(pid!, rec!.started);
 }
 
-/** A live process that looks like a zonep2v install (where /proc tells; otherwise any live pid counts). */
-export function pidIsInstall(pid: number): boolean {
+/**
+ * A live process that can be the install that wrote a marker `started` (ISO
+ * time): a Node process (the brand hook may be a link with any name, run by
+ * node) that was already running then. A pid reused after a crash started
+ * later. Where /proc does not tell, any live pid counts.
+ */
+export function pidIsInstall(pid: number, started?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let cmdline: string;
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('zonep2v');
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
   } catch {
     return true; // no Linux /proc: the live pid is all we know
+  }
+  if (!/zonep2v|node/.test(cmdline)) return false;
+  const since = started === undefined ? NaN : Date.parse(started);
+  const began = processStartMs(pid);
+  // Start times are in clock ticks (10 ms); a second of slack.
+  return Number.isNaN(since) || began === undefined || began <= since + 1000;
+}
+
+/** When process `pid` started, in ms since the epoch (Linux /proc; USER_HZ is 100 there). */
+function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after "(comm) " start at field 3; starttime is field 22.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
