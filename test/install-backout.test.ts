@@ -101,3 +101,17 @@ t.test('withoutPatches: a lower installed revision shows again; checkBackout on 
   t.equal(after.packages.get('SUNWcsr')!.patches.get('119999')!.rev, '03');
   t.equal(buildInventory(raw).packages.get('SUNWcsr')!.patches.get('119999')!.rev, '05', 'the raw data is not changed');
 });
+
+t.test('inspect -b judges as install -b does', async (t) => {
+  const inspect = (extra: string[]) => runCli(['inspect', '-d', img, '-p', '--ip-type', 'shared', '--host-root', host, ...extra]);
+  let r = await inspect([]);
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stdout, /119999-05/);
+  r = await inspect(['-b', '119999-05']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  r = await inspect(['-b', '119998-01']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /The following patches cannot be removed: 119998-01 is not installed/);
+  r = await inspect(['-b', 'nonsense']);
+  t.equal(r.code, 253);
+});

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSanity, checkWholeRoot, compareInventories, unsafeDirs, type Inventory, type ParsedZone } from '../attach/index.js';
+import { buildInventory, checkBackout, checkSanity, checkWholeRoot, compareInventories, unsafeDirs, withoutPatches, type Inventory, type ParsedZone } from '../attach/index.js';
 import { EXIT, UsageError } from '../errors.js';
 import { CountSink, type CountStats } from '../inspect/count-sink.js';
 import { ImageObserver } from '../inspect/observe.js';
@@ -37,6 +37,7 @@ Options:
       --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone
       --host-root DIR      the host's root for its package inventory (default /)
       --host-manifest FILE the host's inventory as SUNWdetached.xml
+  -b patchid               judged as install -b: the patch backed out first (repeatable)
       --config FILE        site rules (as install --config)
       --json               one JSON document ({"v":1,...}) instead of the text
       --zonecfg-file FILE  also write the zonecfg command file to FILE
@@ -64,6 +65,8 @@ interface InspectArgs {
   zonecfgFile?: string;
   lenient: boolean;
   limits: CliLimits;
+  /** -b: patches an install would back out before its downgrade check. */
+  backout: string[];
 }
 
 /** The options inspect and convert share (zone, identity, rules). */
@@ -119,6 +122,7 @@ function parse(argv: string[]): InspectArgs | 'help' {
       'host-manifest': { type: 'string' },
       json: { type: 'boolean' },
       'zonecfg-file': { type: 'string' },
+      b: { type: 'string', short: 'b', multiple: true },
     },
     strict: true,
     allowPositionals: true,
@@ -128,6 +132,8 @@ function parse(argv: string[]): InspectArgs | 'help' {
   const n = (values.archive?.length ? 1 : 0) + (values.dir ? 1 : 0) + (values.command ? 1 : 0);
   if (n !== 1) throw new UsageError('give exactly one source: -a ARCHIVE (or - for stdin), -d DIR or --command CMD');
   if (values['host-root'] && values['host-manifest']) throw new UsageError('give --host-root or --host-manifest, not both');
+  const backout = values.b ?? [];
+  for (const b of backout) if (!/^\d{6}-\d{2}$/.test(b)) throw new UsageError(`-b ${JSON.stringify(b)}: a patch id looks like 123456-01`);
   return {
     ...zoneArgs(values),
     archive: values.archive,
@@ -137,6 +143,7 @@ function parse(argv: string[]): InspectArgs | 'help' {
     hostManifest: values['host-manifest'],
     json: Boolean(values.json),
     zonecfgFile: values['zonecfg-file'],
+    backout,
   };
 }
 
@@ -196,10 +203,14 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     input.output = (await sink.finish()) as CountStats;
     const image = inventory.result();
     input.image = image;
+    // -b: as install, the patches are backed out before the downgrade check.
+    const backout = checkBackout(inventory.raw, args.backout);
+    const attachInv = args.backout.length ? buildInventory(withoutPatches(inventory.raw, args.backout)) : image;
     input.attach = {
       sanity: checkSanity({ seen: sanity.seen, root: path.join(zonepath, 'root'), image: image.release?.instRelease, host: hostInv.release?.instRelease }),
-      compare: compareInventories(image, hostInv, zone.name),
+      compare: compareInventories(attachInv, hostInv, zone.name),
       unsafe: unsafeDirs(sanity.notDir),
+      backout,
     };
   } catch (e) {
     const { message } = describeError(e);

@@ -55,7 +55,8 @@ export interface InspectInput {
   /** Zone configuration refusal (sparse root), as install would print it. */
   zoneError?: string;
   /** unsafe: p2v's refusals of directories that are symlinks (install fails on them). */
-  attach?: { sanity: SanityResult; compare: CompareResult; unsafe?: string[] };
+  /** backout: Solaris's refusal of -b patches that cannot be backed out (empty: none). */
+  attach?: { sanity: SanityResult; compare: CompareResult; unsafe?: string[]; backout?: string[] };
   image?: Inventory;
   host: { label: string; inventory: Inventory };
   /** Parser and sink warnings, counted by kind. */
@@ -242,6 +243,8 @@ export function buildInspect(inp: InspectInput): InspectDoc {
     if (!sanity.ok) for (const m of sanity.messages.filter((x) => !/Sanity Check: (Passed|FAILED)/.test(x))) issue('sanity', 'blocker', m.trim());
     for (const s of sanity.skipped) issue('sanity', 'info', `skipped: ${s}`);
     for (const m of inp.attach.unsafe ?? []) issue('p2v', 'blocker', m);
+    const backout = inp.attach.backout ?? [];
+    if (backout.length) issue('backout', 'blocker', `${backout[0]} ${backout.slice(1).map((l) => l.trim()).join('; ')}`);
     if (!compare.ok) for (const e of compare.errors) issue('downgrade', 'blocker', e);
   }
   if (!inp.identityGiven) issue('identity', 'info', 'neither -u nor -p given: inspected as -p (preserve identity); install needs one of them');
