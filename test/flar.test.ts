@@ -17,6 +17,7 @@ import { openArchive } from '../src/formats/index.js';
 import * as decode from '../src/decode/index.js';
 import { makeContext, DEFAULT_LIMITS, type ArchiveInfo, type Limits, type ParseFn, type Warning } from '../src/formats/types.js';
 import { tmpdir } from './lib/tree.js';
+import { runCli } from './lib/cli.js';
 
 interface Row {
   path: string;
@@ -312,4 +313,27 @@ t.test('what follows the inner trailer', async (t) => {
   const junk = Buffer.concat([payload, Buffer.from('section_end=archive\n')]);
   const got2 = await run(parseFlar, flar(flarHeader(junk), junk));
   t.same(got2.warnings.map((w) => w.kind), ['trailing-garbage'], 'anything else is read to the end with a warning');
+});
+
+t.test('files_unarchived_size is a hint for the space check: a warning at the start, not a refusal', async (t) => {
+  const fx = buildTree(t);
+  const payload = cpioPayload(fx, 'odc');
+  const info = (await run(parseFlar, flar(flarHeader(payload, { unarchived: 5000 }), payload))).info;
+  t.equal(info.unpackedBytes, 5000);
+  const work = tmpdir('zonep2v-flar-size-');
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  const extract = async (unarchived: number, n: string) => {
+    const a = path.join(work, `${n}.flar`);
+    fs.writeFileSync(a, flar(flarHeader(payload, { unarchived }), payload));
+    fs.mkdirSync(path.join(work, n));
+    return runCli(['extract', '-a', a, '-C', path.join(work, n)]);
+  };
+  const huge = await extract(99_999_999_999_999, 'huge');
+  t.equal(huge.code, 0, huge.stderr);
+  t.match(huge.stderr, /the archive says it unpacks to 99999999999999 bytes, and \d+ bytes are free under the root/);
+  t.equal(huge.stderr.match(/unpacks to/g)?.length, 1, 'once');
+  t.ok(fs.existsSync(path.join(work, 'huge', fx.names[fx.names.length - 1]!)), 'extracted all the same');
+  const fits = await extract(5000, 'fits');
+  t.equal(fits.code, 0, fits.stderr);
+  t.notMatch(fits.stderr, /unpacks to/);
 });

@@ -73,6 +73,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
       sink,
       onEntry: (p) => {
         interrupt.check();
+        if (p.entries === 1) sink!.declaredSize(src.info.unpackedBytes); // known once the flar header is read
         if (values.verbose) process.stderr.write(`${listingName(p.current!.path)}\n`); // names escaped (D-16)
         progress.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
       },

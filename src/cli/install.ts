@@ -127,7 +127,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     interrupt.check();
     await drive(stream, sink, (e) => {
       interrupt.check();
-      entries++;
+      if (++entries === 1) sink!.declaredSize(src.info.unpackedBytes); // known once the flar header is read
       if (e.type === 'file') bytes += e.size;
       progress.update(entries, bytes, src.input?.bytesRead() ?? 0);
       if (args.json && Date.now() - lastEvent > 1000) {

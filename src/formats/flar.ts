@@ -174,6 +174,8 @@ export const parseFlar: ParseFn = async function* (r, ctx): AsyncGenerator<Entry
     if (/^[0-9]{1,15}$/.test(sizeText)) ctx.info.expectedBytes = Number(sizeText);
     else ctx.warn({ kind: 'flar-bad-size', message: `files_archived_size ${JSON.stringify(sizeText.slice(0, 40))} ignored`, offset: payloadAt });
   }
+  const unpacked = id['files_unarchived_size']?.trim();
+  if (unpacked !== undefined && /^[0-9]{1,15}$/.test(unpacked)) ctx.info.unpackedBytes = Number(unpacked);
 
   let compressed = comp === 'compress';
   const head0 = await r.peek(3);

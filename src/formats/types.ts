@@ -33,6 +33,8 @@ export interface ArchiveInfo {
   flar?: Record<string, string>;
   /** Expected payload bytes when known (flar files_archived_size, file size). */
   expectedBytes?: number;
+  /** What the archive says it unpacks to (flar files_unarchived_size): a hint for the space check only. */
+  unpackedBytes?: number;
 }
 
 export interface Limits {

@@ -186,6 +186,8 @@ export class FsSink implements Sink {
   private readonly maxHeld: number;
   /** Bytes of the targets of the delayed symlinks. */
   private linkTargetBytes = 0;
+  /** declaredSize() looked once. */
+  private declaredChecked = false;
   private readonly uid: number;
   private readonly gid: number;
   private readonly rootDev: number;
@@ -1261,6 +1263,28 @@ export class FsSink implements Sink {
     }
     if (st.files > 0 && st.ffree < this.reserveInodes) {
       throw new ArchiveError('no-space', `only ${st.ffree} free inodes left (reserve ${this.reserveInodes})`, where, 'free inodes on the zonepath file system');
+    }
+  }
+
+  /**
+   * The size an archive declares for what it unpacks (a flar's
+   * files_unarchived_size), checked against the free space once, at the
+   * start. Only a hint (security E14): p2v drops nested zones and devices,
+   * and the figure may lie, so a shortfall is a warning now rather than a
+   * refusal; the running checks still stop the run before the disk fills.
+   */
+  declaredSize(bytes: number | undefined): void {
+    if (bytes === undefined || !(bytes > 0) || this.declaredChecked) return;
+    this.declaredChecked = true;
+    let st: fs.StatsFs;
+    try {
+      st = this.fs.statfs();
+    } catch {
+      return;
+    }
+    const avail = st.bavail * st.bsize;
+    if (avail - bytes < this.reserveBytes) {
+      this.warn('space-short', `the archive says it unpacks to ${bytes} bytes, and ${avail} bytes are free under the root, less a reserve of ${this.reserveBytes}: the run may stop for lack of space`, {});
     }
   }
 
