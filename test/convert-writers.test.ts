@@ -237,3 +237,24 @@ t.test('pax time values, negative times included', async (t) => {
   t.equal(paxTime(-3, 0), '-3');
   t.equal(paxTime(0, 1), '0.000000001');
 });
+
+t.test('cpio: a link group of three names whose count the source does not record (tar): every name gets the data', async (t) => {
+  // A tar source records no nlink. bsdtar and our reader take the first
+  // member's nlink as the group's size: with nlink 2 the third name began a
+  // new group of its own and came out as an empty file.
+  const file = path.join(work, 'links3.cpio');
+  const list = [dir('.'), dir('d'), { path: 'd/f', data: 'linked data\n' }, hard('d/g', 'd/f'), hard('h', 'd/f')].map(mkEntry);
+  for (const e of list) e.nlink = undefined;
+  await toFile((o) => new CpioWriter(o), list, file);
+  for (const [label, cmd, args] of [['GNU cpio', 'cpio', ['-idm', '--quiet']], ['bsdtar', 'bsdtar', ['-xpf', '-']]] as const) {
+    const into = path.join(work, `links3-${cmd}`);
+    const r = extract(cmd, [...args], file, into);
+    t.equal(r.status, 0, r.stderr);
+    const tree = snapshot(into);
+    for (const n of ['d/f', 'd/g', 'h']) t.equal(tree.get(n)?.size, 12, `${label}: ${n} has the data`);
+    t.equal(tree.get('h')?.links, 'd/f|d/g|h', `${label}: one inode, three names`);
+  }
+  const back = await readBack(file);
+  t.same(['d/f', 'd/g', 'h'].map((n) => [back.get(n)?.e.type, back.get(n)?.data.length]), [['file', 12], ['hardlink', 0], ['hardlink', 0]], 'our reader: the file, then two links to it');
+  t.equal(normPath(back.get('h')?.e.linkTarget ?? ''), 'd/f');
+});

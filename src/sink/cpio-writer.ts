@@ -9,9 +9,12 @@
 // of the file's canonical name (96 bits spread over devmajor, devminor and
 // ino): a hard link computes it from its target name, so nothing has to be
 // remembered per file, and unrelated files do not collide in practice.
-// nlink is the entry's own count when the source recorded one; otherwise 2
-// (a later hard link may name the file, and GNU cpio only links members
-// whose nlink > 1; an extra count changes nothing in the extracted tree).
+// nlink is the entry's own count when the source recorded one. Otherwise
+// (tar sources) it is LINKS_UNKNOWN, not 2: GNU cpio only needs nlink > 1,
+// but libarchive (bsdtar) and our own reader take the first member's nlink
+// as the size of the group and start a new, data-less group after that many
+// names, so a third name of a file written with nlink 2 came out empty. A
+// count too high changes nothing in the extracted tree.
 //
 // odc would be the other choice, but there every link member must carry the
 // data again, which a stream cannot give without holding the file. Limits of
@@ -38,6 +41,8 @@ const S_IFMT: Record<string, number> = {
 };
 
 const MAX32 = 0xffffffff;
+/** nlink of a file whose link count the source does not record (any number of names may link to it). */
+const LINKS_UNKNOWN = MAX32;
 const PAD = Buffer.alloc(512);
 
 function hex8(v: number): string {
@@ -49,6 +54,11 @@ export function identity(key: string): [number, number, number] {
   const h = crypto.createHash('sha1').update(key, 'latin1').digest();
   const ino = h.readUInt32BE(8) || 1;
   return [h.readUInt32BE(0), h.readUInt32BE(4), ino];
+}
+
+/** The nlink written for a file or hard link: the recorded count, else LINKS_UNKNOWN. */
+function linkCount(e: Entry): number {
+  return e.nlink !== undefined && e.nlink >= 1 && e.nlink <= MAX32 ? e.nlink : LINKS_UNKNOWN;
 }
 
 export class CpioWriter implements Sink {
@@ -104,7 +114,7 @@ export class CpioWriter implements Sink {
       case 'file': {
         if (e.size > MAX32) throw new ArchiveError('too-large-for-cpio', `${e.size} bytes: newc cpio holds files up to 4 GiB - 1`, where(e), 'use --format pax');
         const [maj, min, ino] = identity(key);
-        const nlink = e.nlink === 1 ? 1 : Math.max(2, e.nlink ?? 2);
+        const nlink = linkCount(e);
         await this.member(name, { ...base, ino, nlink, size: e.size, maj, min });
         const n = await writeBody(e, this.out);
         if (n !== e.size) throw new ArchiveError('size-mismatch', `the body is ${n} bytes, the header says ${e.size}`, where(e));
@@ -114,7 +124,7 @@ export class CpioWriter implements Sink {
       }
       case 'hardlink': {
         const [maj, min, ino] = identity(linkTargetName(e));
-        await this.member(name, { ...base, ino, nlink: Math.max(2, e.nlink ?? 2), size: 0, maj, min });
+        await this.member(name, { ...base, ino, nlink: Math.max(2, linkCount(e)), size: 0, maj, min });
         break;
       }
       case 'symlink': {
