@@ -76,3 +76,14 @@ t.test('does not cross into a file system mounted below the root', async (t) => 
   t.same(paths, ['kept', 'mnt'], 'the mount point is kept, its contents are not');
   t.same(kinds, ['mount-not-crossed']);
 });
+
+t.test('times before 1970 keep their fraction (seconds floored, nanoseconds 0..999999999)', async (t) => {
+  const tree = path.join(work, 'old-times');
+  fs.mkdirSync(tree);
+  const f = path.join(tree, 'f');
+  fs.writeFileSync(f, 'x');
+  fs.utimesSync(f, 0, new Date(-1500)); // 1969-12-31 23:59:58.5 (a negative number would mean now)
+  const got: [number, number][] = [];
+  for await (const e of walkDir(tree)) got.push([e.mtime, e.mtimeNsec]);
+  t.same(got, [[-2, 500_000_000]], 'not -1 with -500000000 ns');
+});

@@ -42,6 +42,17 @@ function list(abs: Buffer): Buffer[] {
   return (fs.readdirSync(abs, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
 }
 
+/** Whole seconds (floored) and nanoseconds 0..999999999 of a time in ns, before 1970 too. */
+export function splitNs(ns: bigint): [number, number] {
+  let sec = ns / 1_000_000_000n;
+  let rem = ns % 1_000_000_000n;
+  if (rem < 0n) {
+    sec -= 1n;
+    rem += 1_000_000_000n;
+  }
+  return [Number(sec), Number(rem)];
+}
+
 /** Entries of the tree below `root` (the root itself is not an entry). */
 export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGenerator<Entry> {
   const warn = opts.warn ?? (() => {});
@@ -82,13 +93,14 @@ export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGe
       warn({ kind: 'socket-skipped', message: 'socket skipped', entry: rel });
       continue;
     }
+    const [mtime, mtimeNsec] = splitNs(st.mtimeNs);
     const base = {
       path: rel,
       mode: Number(st.mode & 0o7777n),
       uid: Number(st.uid),
       gid: Number(st.gid),
-      mtime: Number(st.mtimeNs / 1_000_000_000n),
-      mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+      mtime,
+      mtimeNsec,
       offset: 0,
       index: index++,
       nlink: Number(st.nlink),
