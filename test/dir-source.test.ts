@@ -87,3 +87,53 @@ t.test('times before 1970 keep their fraction (seconds floored, nanoseconds 0..9
   for await (const e of walkDir(tree)) got.push([e.mtime, e.mtimeNsec]);
   t.same(got, [[-2, 500_000_000]], 'not -1 with -500000000 ns');
 });
+
+/** Walk `tree`, calling `act` after each entry is yielded (before its body is read). */
+async function walkWith(tree: string, act: (rel: string) => void): Promise<{ seen: string[]; kinds: string[]; err?: unknown }> {
+  const seen: string[] = [];
+  const kinds: string[] = [];
+  try {
+    for await (const e of walkDir(tree, { warn: (w) => kinds.push(w.kind) })) {
+      act(e.path);
+      const parts: Buffer[] = [];
+      for await (const c of e.body()) parts.push(c);
+      seen.push(`${e.type} ${e.path}${e.type === 'file' ? ` ${Buffer.concat(parts).toString('latin1')}` : ''}`);
+    }
+  } catch (err) {
+    return { seen, kinds, err };
+  }
+  return { seen, kinds };
+}
+
+t.test('a live tree: a directory swapped for a symlink during the walk does not lead out of the tree', async (t) => {
+  const outside = path.join(work, 'outside');
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'secret'), 'host data');
+  const tree = path.join(work, 'swap');
+  fs.mkdirSync(path.join(tree, 'home'), { recursive: true });
+  fs.writeFileSync(path.join(tree, 'home', 'secret'), 'mine');
+  const r = await walkWith(tree, (rel) => {
+    if (rel !== 'home') return;
+    fs.renameSync(path.join(tree, 'home'), path.join(tree, 'old-home'));
+    fs.symlinkSync(outside, path.join(tree, 'home'));
+  });
+  t.error(r.err);
+  t.notMatch(r.seen.join('\n'), /host data/, 'nothing read from outside the tree');
+  t.same(r.seen, ['dir home', 'file home/secret mine'], 'the directory that was listed is the one read');
+});
+
+t.test('a live tree: names removed during the walk are warnings, the stream stays whole', async (t) => {
+  const tree = path.join(work, 'vanish');
+  fs.mkdirSync(path.join(tree, 'a'), { recursive: true });
+  fs.mkdirSync(path.join(tree, 'b'));
+  fs.writeFileSync(path.join(tree, 'a', 'f'), 'hello');
+  fs.writeFileSync(path.join(tree, 'b', 'g'), 'x');
+  fs.writeFileSync(path.join(tree, 'c'), 'c');
+  const r = await walkWith(tree, (rel) => {
+    if (rel === 'a/f') fs.rmSync(path.join(tree, 'a', 'f')); // listed, then gone before it is read
+    if (rel === 'a') fs.rmSync(path.join(tree, 'b'), { recursive: true }); // gone before it is reached
+  });
+  t.error(r.err, 'no error');
+  t.same(r.seen, ['dir a', 'file a/f \0\0\0\0\0', 'file c c'], 'the removed file keeps its listed size (zeros), the removed directory is left out');
+  t.same(r.kinds, ['vanished', 'vanished']);
+});

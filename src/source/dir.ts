@@ -3,6 +3,12 @@
 // level rather than the whole tree, and does not cross into file systems
 // mounted below the root (like `find -xdev`: the mount point itself is kept,
 // its contents are not).
+//
+// The tree may be live. Each directory is opened (O_NOFOLLOW) and checked
+// against the lstat that classified it, and its children are reached
+// through that fd (/proc/self/fd/N/name on Linux), never by re-walking the
+// path: a directory swapped for a symlink during the walk cannot lead the
+// copy out of the tree. Names that vanish during the walk are warnings.
 
 import fs from 'node:fs';
 import type { Entry, EntryType } from '../entry.js';
@@ -15,9 +21,13 @@ const SLASH = Buffer.from('/');
 // heap (peak RSS 130 MiB against 70 MiB for the same archive).
 const CHUNK = 256 * 1024;
 
+const O_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+
 interface Level {
-  /** Absolute path of this directory, as bytes. */
-  abs: Buffer;
+  /** The open directory (closed when the level is left). */
+  fd: number;
+  /** The path its children are reached by: /proc/self/fd/N, or its absolute path. */
+  base: Buffer;
   /** Root-relative path of this directory ('' for the root), latin1. */
   rel: string;
   names: Buffer[];
@@ -38,8 +48,50 @@ function typeOf(st: fs.BigIntStats): EntryType {
   return 'socket';
 }
 
-function list(abs: Buffer): Buffer[] {
-  return (fs.readdirSync(abs, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
+let anchorable: boolean | undefined;
+/** Whether /proc/self/fd/N reaches an open directory here. */
+function canAnchor(fd: number): boolean {
+  if (anchorable === undefined) {
+    try {
+      anchorable = process.platform === 'linux' && fs.statSync(`/proc/self/fd/${fd}/`).isDirectory();
+    } catch {
+      anchorable = false;
+    }
+  }
+  return anchorable;
+}
+
+/**
+ * Open the directory at `p` (not following a symlink unless `follow`), check
+ * it is the one `st` describes, and list it in byte order; null when it
+ * vanished.
+ */
+function openLevel(p: Buffer, rel: string, follow: boolean, st?: fs.BigIntStats): Level | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, O_DIR | (follow ? 0 : fs.constants.O_NOFOLLOW));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (st && (code === 'ELOOP' || code === 'ENOTDIR')) throw replaced(rel);
+    throw e;
+  }
+  try {
+    if (st) {
+      const now = fs.fstatSync(fd, { bigint: true });
+      if (now.dev !== st.dev || now.ino !== st.ino) throw replaced(rel);
+    }
+    const base = canAnchor(fd) ? Buffer.from(`/proc/self/fd/${fd}`) : p;
+    const names = (fs.readdirSync(base, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
+    return { fd, base, rel, names, next: 0 };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+function replaced(rel: string): ArchiveError {
+  return new ArchiveError('source', 'directory was replaced while the tree was read', { entry: rel }, 'copy from a quiet (snapshot) tree');
 }
 
 /** Whole seconds (floored) and nanoseconds 0..999999999 of a time in ns, before 1970 too. */
@@ -66,71 +118,84 @@ export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGe
   const rootDev = BigInt(rootSt.dev);
   const firstLink = new Map<string, string>();
   const rootAbs = Buffer.from(root.replace(/\/+$/, '') || '/');
-  const stack: Level[] = [{ abs: rootAbs, rel: '', names: list(rootAbs), next: 0 }];
+  const rootLevel = openLevel(rootAbs, '', true);
+  if (!rootLevel) throw new ArchiveError('source', `${JSON.stringify(root)}: error: file or directory not found (ENOENT)`, {}, 'give an existing directory to -d');
+  const stack: Level[] = [rootLevel];
   let index = 0;
 
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    if (top.next >= top.names.length) {
-      stack.pop();
-      continue;
-    }
-    const name = top.names[top.next++]!;
-    const abs = Buffer.concat([top.abs, SLASH, name]);
-    const rel = top.rel ? `${top.rel}/${name.toString('latin1')}` : name.toString('latin1');
-    let st: fs.BigIntStats;
-    try {
-      st = fs.lstatSync(abs, { bigint: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        warn({ kind: 'vanished', message: `${rel}: removed while the tree was read`, entry: rel });
+  try {
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next >= top.names.length) {
+        fs.closeSync(top.fd);
+        stack.pop();
         continue;
       }
-      throw e;
-    }
-    const type = typeOf(st);
-    if (type === 'socket') {
-      warn({ kind: 'socket-skipped', message: 'socket skipped', entry: rel });
-      continue;
-    }
-    const [mtime, mtimeNsec] = splitNs(st.mtimeNs);
-    const base = {
-      path: rel,
-      mode: Number(st.mode & 0o7777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      mtime,
-      mtimeNsec,
-      offset: 0,
-      index: index++,
-      nlink: Number(st.nlink),
-    };
-    if (type === 'dir') {
-      yield { ...base, type, size: 0, body: emptyBody };
-      if (st.dev !== rootDev) {
-        warn({ kind: 'mount-not-crossed', message: 'another file system is mounted here: its contents are not copied', entry: rel });
-        continue;
-      }
-      stack.push({ abs, rel, names: list(abs), next: 0 });
-    } else if (type === 'file') {
-      if (st.nlink > 1n) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = firstLink.get(key);
-        if (first !== undefined) {
-          yield { ...base, type: 'hardlink', size: 0, linkTarget: first, body: emptyBody };
+      const name = top.names[top.next++]!;
+      const abs = Buffer.concat([top.base, SLASH, name]);
+      const rel = top.rel ? `${top.rel}/${name.toString('latin1')}` : name.toString('latin1');
+      let st: fs.BigIntStats;
+      try {
+        st = fs.lstatSync(abs, { bigint: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          warn({ kind: 'vanished', message: `${rel}: removed while the tree was read`, entry: rel });
           continue;
         }
-        firstLink.set(key, rel);
+        throw e;
       }
-      const size = Number(st.size);
-      yield { ...base, type, size, body: () => readFile(abs, rel, size, st.ino, warn) };
-    } else if (type === 'symlink') {
-      const target = (fs.readlinkSync(abs, { encoding: 'buffer' }) as Buffer).toString('latin1');
-      yield { ...base, type, size: 0, linkTarget: target, body: emptyBody };
-    } else {
-      const rdev = Number(st.rdev);
-      yield { ...base, type, size: 0, devMajor: Math.floor(rdev / 256) & 0xfff, devMinor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00), body: emptyBody };
+      const type = typeOf(st);
+      if (type === 'socket') {
+        warn({ kind: 'socket-skipped', message: 'socket skipped', entry: rel });
+        continue;
+      }
+      const [mtime, mtimeNsec] = splitNs(st.mtimeNs);
+      const base = {
+        path: rel,
+        mode: Number(st.mode & 0o7777n),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        mtime,
+        mtimeNsec,
+        offset: 0,
+        index: index++,
+        nlink: Number(st.nlink),
+      };
+      if (type === 'dir') {
+        if (st.dev !== rootDev) {
+          yield { ...base, type, size: 0, body: emptyBody };
+          warn({ kind: 'mount-not-crossed', message: 'another file system is mounted here: its contents are not copied', entry: rel });
+          continue;
+        }
+        const level = openLevel(abs, rel, false, st);
+        if (!level) {
+          warn({ kind: 'vanished', message: `${rel}: removed while the tree was read`, entry: rel });
+          continue;
+        }
+        stack.push(level);
+        yield { ...base, type, size: 0, body: emptyBody };
+      } else if (type === 'file') {
+        if (st.nlink > 1n) {
+          const key = `${st.dev}:${st.ino}`;
+          const first = firstLink.get(key);
+          if (first !== undefined) {
+            yield { ...base, type: 'hardlink', size: 0, linkTarget: first, body: emptyBody };
+            continue;
+          }
+          firstLink.set(key, rel);
+        }
+        const size = Number(st.size);
+        yield { ...base, type, size, body: () => readFile(abs, rel, size, st.ino, warn) };
+      } else if (type === 'symlink') {
+        const target = (fs.readlinkSync(abs, { encoding: 'buffer' }) as Buffer).toString('latin1');
+        yield { ...base, type, size: 0, linkTarget: target, body: emptyBody };
+      } else {
+        const rdev = Number(st.rdev);
+        yield { ...base, type, size: 0, devMajor: Math.floor(rdev / 256) & 0xfff, devMinor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00), body: emptyBody };
+      }
     }
+  } finally {
+    for (const l of stack) fs.closeSync(l.fd);
   }
 }
 
@@ -139,7 +204,16 @@ export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGe
  * with zeros or cut (with a warning) if the file changed meanwhile.
  */
 async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, warn: (w: Warning) => void): AsyncGenerator<Buffer> {
-  const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Its header may be out already (convert): keep the archive whole, as for a file that shrank.
+    warn({ kind: 'vanished', message: `${rel}: removed while the tree was read: ${size} bytes of zeros in its place`, entry: rel });
+    yield* zeros(size);
+    return;
+  }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     if (st.ino !== ino || !st.isFile()) throw new ArchiveError('source', 'file was replaced while the tree was read', { entry: rel }, 'copy from a quiet (snapshot) tree');
@@ -150,12 +224,7 @@ async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, wa
       const n = fs.readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) {
         warn({ kind: 'file-changed', message: `file shrank while read: ${left} bytes padded with zeros`, entry: rel });
-        const zeros = Buffer.alloc(Math.min(CHUNK, left));
-        while (left > 0) {
-          const k = Math.min(left, zeros.length);
-          yield zeros.subarray(0, k);
-          left -= k;
-        }
+        yield* zeros(left);
         break;
       }
       pos += n;
@@ -165,4 +234,9 @@ async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, wa
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function* zeros(n: number): Generator<Buffer> {
+  const z = Buffer.alloc(Math.min(CHUNK, n));
+  for (let left = n; left > 0; left -= z.length) yield left >= z.length ? z : z.subarray(0, left);
 }
