@@ -9,9 +9,13 @@
 // through that fd (/proc/self/fd/N/name on Linux), never by re-walking the
 // path: a directory swapped for a symlink during the walk cannot lead the
 // copy out of the tree. Names that vanish during the walk are warnings.
+//
+// A file the file system stores sparse (fewer blocks than its size) keeps
+// its holes: it is scanned for zero runs first, as `cp --sparse=always` and
+// `tar -S` do (Node cannot ask SEEK_HOLE), and yielded with a sparse map.
 
 import fs from 'node:fs';
-import type { Entry, EntryType } from '../entry.js';
+import type { Entry, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { Warning } from '../formats/types.js';
@@ -22,6 +26,11 @@ const SLASH = Buffer.from('/');
 const CHUNK = 256 * 1024;
 
 const O_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+/** Holes are found in aligned runs of this many zero bytes. */
+const HOLE = 64 * 1024;
+const ZERO_RUN = Buffer.alloc(HOLE);
+/** A map of more regions than this is not kept (bounded memory): the file is read whole. */
+const MAX_REGIONS = 65536;
 
 interface Level {
   /** The open directory (closed when the level is left). */
@@ -185,7 +194,9 @@ export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGe
           firstLink.set(key, rel);
         }
         const size = Number(st.size);
-        yield { ...base, type, size, body: () => readFile(abs, rel, size, st.ino, warn) };
+        const sparse = st.blocks * 512n < st.size && size > HOLE ? dataRegions(abs, size) : undefined;
+        if (sparse) yield { ...base, type, size, sparse, body: () => readFile(abs, rel, size, st.ino, warn, sparse) };
+        else yield { ...base, type, size, body: () => readFile(abs, rel, size, st.ino, warn) };
       } else if (type === 'symlink') {
         const target = (fs.readlinkSync(abs, { encoding: 'buffer' }) as Buffer).toString('latin1');
         yield { ...base, type, size: 0, linkTarget: target, body: emptyBody };
@@ -200,10 +211,47 @@ export async function* walkDir(root: string, opts: DirWalkOptions = {}): AsyncGe
 }
 
 /**
- * The bytes of a file as it was when listed: exactly `size` bytes, padded
- * with zeros or cut (with a warning) if the file changed meanwhile.
+ * The data regions of a sparse file: its HOLE-aligned runs of zeros left
+ * out. Undefined when nothing is left out, the map would be too long, or the
+ * file cannot be read now (readFile then says why).
  */
-async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, warn: (w: Warning) => void): AsyncGenerator<Buffer> {
+function dataRegions(abs: Buffer, size: number): SparseRegion[] | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(16 * HOLE);
+    const regions: SparseRegion[] = [];
+    let data = 0;
+    for (let pos = 0; pos < size; ) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+      if (n === 0) break; // shrank: the rest is a hole (readFile warns)
+      for (let off = 0; off < n; off += HOLE) {
+        const end = Math.min(off + HOLE, n);
+        if (buf.compare(ZERO_RUN, 0, end - off, off, end) === 0) continue;
+        const last = regions[regions.length - 1];
+        if (last !== undefined && last.offset + last.length === pos + off) last.length += end - off;
+        else if (regions.length === MAX_REGIONS) return undefined;
+        else regions.push({ offset: pos + off, length: end - off });
+        data += end - off;
+      }
+      pos += n;
+    }
+    return data < size ? regions : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The bytes of a file as it was when listed: exactly `size` bytes (or the
+ * `regions` of a sparse one), padded with zeros or cut (with a warning) if
+ * the file changed meanwhile.
+ */
+async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, warn: (w: Warning) => void, regions?: SparseRegion[]): AsyncGenerator<Buffer> {
   let fd: number;
   try {
     fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -217,19 +265,23 @@ async function* readFile(abs: Buffer, rel: string, size: number, ino: bigint, wa
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     if (st.ino !== ino || !st.isFile()) throw new ArchiveError('source', 'file was replaced while the tree was read', { entry: rel }, 'copy from a quiet (snapshot) tree');
-    let left = size;
-    let pos = 0;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) {
-        warn({ kind: 'file-changed', message: `file shrank while read: ${left} bytes padded with zeros`, entry: rel });
-        yield* zeros(left);
-        break;
+    let shrank = false;
+    for (const r of regions ?? [{ offset: 0, length: size }]) {
+      let left = r.length;
+      let pos = r.offset;
+      while (left > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+        const n = shrank ? 0 : fs.readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) {
+          if (!shrank) warn({ kind: 'file-changed', message: `file shrank while read: the rest padded with zeros`, entry: rel });
+          shrank = true;
+          yield* zeros(left);
+          break;
+        }
+        pos += n;
+        left -= n;
+        yield buf.subarray(0, n);
       }
-      pos += n;
-      left -= n;
-      yield buf.subarray(0, n);
     }
   } finally {
     fs.closeSync(fd);
