@@ -8,7 +8,7 @@ import { run } from '../pipeline/run.js';
 import { FsSink } from '../sink/fs.js';
 import { listingName } from '../formats/list.js';
 import { describeError, Interrupt, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
-import { human, progressLine } from './progress.js';
+import { human, progressLine, type ProgressLine } from './progress.js';
 import { limitUsage, parseLimits } from './limits.js';
 
 export const EXTRACT_USAGE = `usage: zonep2v extract (-a ARCHIVE | -a - | -d DIR | --command CMD) -C DIR [options]
@@ -51,7 +51,12 @@ export async function extractCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${EXTRACT_USAGE}\n`);
     return EXIT.OK;
   }
-  const err = (s: string) => process.stderr.write(`zonep2v: ${s}\n`);
+  let progress: ProgressLine | undefined;
+  // A line written while the bar is drawn would be glued to it: clear it first.
+  const err = (s: string) => {
+    progress?.done();
+    process.stderr.write(`zonep2v: ${s}\n`);
+  };
   const warnings = new Warnings(err, !!values.verbose);
   let sink: FsSink | undefined;
   const started = Date.now();
@@ -67,18 +72,22 @@ export async function extractCommand(argv: string[]): Promise<number> {
     const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal, limits });
     interrupt.watch(src.input);
     sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient, caps: limits.sink });
-    const progress = progressLine(values.progress || process.stderr.isTTY === true, src.info.expectedBytes);
+    const bar = progressLine(values.progress || process.stderr.isTTY === true, src.info.expectedBytes);
+    progress = bar;
     const stats = await run({
       entries: src.entries,
       sink,
       onEntry: (p) => {
         interrupt.check();
         if (p.entries === 1) sink!.declaredSize(src.info.unpackedBytes); // known once the flar header is read
-        if (values.verbose) process.stderr.write(`${listingName(p.current!.path)}\n`); // names escaped (D-16)
-        progress.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
+        if (values.verbose) {
+          bar.done();
+          process.stderr.write(`${listingName(p.current!.path)}\n`); // names escaped (D-16)
+        }
+        bar.update(p.entries, p.bytes, src.input?.bytesRead() ?? 0);
       },
     });
-    progress.done();
+    bar.done();
     const secs = (Date.now() - started) / 1000;
     const skipped = Object.entries(stats.skipped).map(([k, n]) => `${n} ${k}`).join(', ');
     const fmt = [src.info.flar ? 'flar' : '', src.info.format ?? src.info.variant ?? '', ...src.info.compression].filter(Boolean).join('+');

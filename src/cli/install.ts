@@ -31,7 +31,7 @@ import { checkZonepath, clearState, installRunning, prepareZonepath, readState, 
 import { describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
-import { human, progressLine } from './progress.js';
+import { human, progressLine, type ProgressLine } from './progress.js';
 import { loadSiteConfig } from './site-config.js';
 import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 
@@ -101,6 +101,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
   let wroteZonepathFiles: string[] = [];
   const interrupt = new Interrupt();
   let claimed = false;
+  let progress: ProgressLine | undefined;
   const state: StateRecord = { state: 'incomplete', zone: args.zone, source: args.archive ?? args.dir ?? args.command ?? '?', started: new Date(started).toISOString(), pid: process.pid };
 
   try {
@@ -112,7 +113,10 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.banner('Installing', 'This may take several minutes...');
     log.event('stage', { stage: 'installing' });
 
-    const warnings = new Warnings((s) => log.detail(s), args.verbose);
+    const warnings = new Warnings((s) => {
+      progress?.done();
+      log.detail(s);
+    }, args.verbose);
     const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
     interrupt.watch(src.input);
     sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient, caps: args.limits.sink });
@@ -120,7 +124,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const report = ctx.report;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx);
 
-    const progress = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), src.info.expectedBytes);
+    const bar = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), src.info.expectedBytes);
+    progress = bar;
     let entries = 0;
     let bytes = 0;
     let lastEvent = 0;
@@ -129,14 +134,14 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
       interrupt.check();
       if (++entries === 1) sink!.declaredSize(src.info.unpackedBytes); // known once the flar header is read
       if (e.type === 'file') bytes += e.size;
-      progress.update(entries, bytes, src.input?.bytesRead() ?? 0);
+      bar.update(entries, bytes, src.input?.bytesRead() ?? 0);
       if (args.json && Date.now() - lastEvent > 1000) {
         lastEvent = Date.now();
         log.event('progress', { entries, bytes, inputBytes: src.input?.bytesRead() ?? 0, expectedBytes: src.info.expectedBytes });
       }
     });
     interrupt.check();
-    progress.done();
+    bar.done();
     await sink.write(reportEntry(ctx));
     const stats = await sink.finish();
     const fmt = formatLabel(src.info);
@@ -213,6 +218,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     // After a signal, the read that failed because the input was closed is not
     // the cause; and a pump still waiting on stdin would keep the process alive.
     const e = interrupt.reason(caught);
+    progress?.done();
     const { message } = describeError(e);
     const kind = e instanceof ArchiveError ? e.kind : undefined;
     if (!(e instanceof ArchiveError && (e.kind === 'sanity' || e.kind === 'downgrade' || e.kind === 'backout' || e.kind === 'p2v'))) log.error(message, { kind, entry: (e as ArchiveError).entry, offset: (e as ArchiveError).offset });

@@ -39,8 +39,11 @@ export function progressLine(enabled: boolean, total?: number, stream: NodeJS.Wr
       stream.write(`\r${line}\x1b[K`);
       shown = true;
     },
+    // Also before any other line goes to the stream (an error, a warning):
+    // it would be glued to the bar. Idempotent; the next update redraws.
     done() {
       if (shown) stream.write('\r\x1b[K');
+      shown = false;
     },
   };
 }

@@ -1,0 +1,55 @@
+// The command-line contract as an administrator and zoneadm see it, beyond
+// install-behaviour.test.ts: what the screen shows when a run fails with the
+// progress bar drawn, and the refusals that must come before anything is
+// written (253: no zonepath, no log).
+
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeImage } from '../samples/image.js';
+import { packImageReport } from '../samples/pack.js';
+import { makeHostRoot } from '../samples/host.js';
+import { tmpdir } from './lib/tree.js';
+import { runCli } from './lib/cli.js';
+
+const work = tmpdir('zonep2v-contract-');
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+const img = path.join(work, 'image');
+const host = path.join(work, 'host');
+let cpio = '';
+let truncated = '';
+
+t.before(async () => {
+  await makeImage(img, { files: 100, bytes: 256 * 1024, seed: 8 });
+  cpio = (await packImageReport(img, path.join(work, 'a'), ['cpio-odc'])).files['cpio-odc']!;
+  truncated = path.join(work, 'truncated.cpio');
+  fs.writeFileSync(truncated, fs.readFileSync(cpio).subarray(0, Math.floor(fs.statSync(cpio).size * 0.7)));
+  makeHostRoot(img, host);
+});
+
+/** The lines a terminal shows: each line as left by its last carriage return, escapes dropped. */
+function screenLines(s: string): string[] {
+  return s.split('\n').map((l) => l.slice(l.lastIndexOf('\r') + 1).replace(/\x1b\[K/g, ''));
+}
+
+/** Lines where a message (ERROR:, zonep2v:) comes after something else: glued to the bar. */
+function glued(s: string): string[] {
+  return screenLines(s).filter((l) => /.(ERROR|zonep2v): /.test(l) && !/^ *(ERROR|zonep2v): /.test(l));
+}
+
+t.test('a failure with the progress bar drawn: the error starts its own line (install, extract)', async (t) => {
+  const zp = path.join(work, 'zp-bar');
+  let r = await runCli(['install', 'web1', zp, '-a', truncated, '-p', '--progress', '--host-root', host, '--log', `${zp}.log`]);
+  t.equal(r.code, 254, r.stderr);
+  t.match(r.stderr, /\r\[[#.]{20}\]/, 'the bar was drawn');
+  t.ok(screenLines(r.stderr).some((l) => l.startsWith('ERROR: entry ')), 'the error has its own line');
+  t.same(glued(r.stderr), [], 'nothing glued to the bar');
+
+  const out = path.join(work, 'x-bar');
+  fs.mkdirSync(out);
+  r = await runCli(['extract', '-a', truncated, '-C', out, '--progress']);
+  t.equal(r.code, 254);
+  t.match(r.stderr, /\r\[[#.]{20}\]/, 'the bar was drawn');
+  t.ok(screenLines(r.stderr).some((l) => l.startsWith('zonep2v: error: entry ')), 'the error has its own line');
+  t.same(glued(r.stderr), [], 'no warning nor error glued to the bar');
+});
