@@ -6,6 +6,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { makeImage } from '../samples/image.js';
 import { packImageReport } from '../samples/pack.js';
 import { makeHostRoot } from '../samples/host.js';
@@ -52,4 +53,31 @@ t.test('a failure with the progress bar drawn: the error starts its own line (in
   t.match(r.stderr, /\r\[[#.]{20}\]/, 'the bar was drawn');
   t.ok(screenLines(r.stderr).some((l) => l.startsWith('zonep2v: error: entry ')), 'the error has its own line');
   t.same(glued(r.stderr), [], 'no warning nor error glued to the bar');
+});
+
+t.test('a source that cannot be read is refused before anything is written (253: no zonepath, no log)', async (t) => {
+  const zp = path.join(work, 'zp-src');
+  const log = path.join(work, 'src.log');
+  const fifo = path.join(work, 'fifo');
+  fs.rmSync(fifo, { force: true });
+  execFileSync('mkfifo', [fifo]);
+  const cases: [string[], RegExp][] = [
+    [['-d', path.join(work, 'missing-dir'), '-u'], /missing-dir: error: file or directory not found\.\nInstallation aborted\./],
+    [['-d', cpio, '-p'], /: Error: must be a directory/],
+    [['-d', '-', '-u'], /-d -: installing from data already in the zonepath is not supported/],
+    [['-a', img, '-u'], /image: not a regular file \(a directory tree is read with -d/],
+    [['-a', fifo, '-u'], /fifo: not a regular file/],
+  ];
+  for (const [opts, msg] of cases) {
+    const r = await runCli(['install', 'web1', zp, ...opts, '--host-root', host, '--log', log]);
+    t.equal(r.code, 253, opts.join(' '));
+    t.match(r.stderr, msg, opts.join(' '));
+    t.notOk(fs.existsSync(zp), 'the zonepath was not created');
+    t.notOk(fs.existsSync(log), 'no log was opened');
+  }
+  for (const cmd of ['inspect', 'convert']) {
+    const r = await runCli([cmd, '-d', path.join(work, 'missing-dir'), ...(cmd === 'convert' ? ['-o', path.join(work, 'out.pax')] : [])]);
+    t.equal(r.code, 253, `${cmd} -d missing`);
+    t.match(r.stderr, /missing-dir: error: file or directory not found\./);
+  }
 });

@@ -1,6 +1,7 @@
 // Shared CLI plumbing: opening the chosen source as an entry stream, warning
 // collection, and turning errors into messages and exit codes.
 
+import fs from 'node:fs';
 import { lazyEntries, type Entry } from '../entry.js';
 import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import { openArchive } from '../formats/index.js';
@@ -79,6 +80,25 @@ export function openSource(spec: SourceSpec, opts: SourceOptions): OpenedSource 
   const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn, limits: opts.limits?.parse });
   const entries = openArchive(input.data, { ...ctx, signal: opts.signal, maxRatio: opts.limits?.maxRatio });
   return { entries, info, input, label: input.label };
+}
+
+/**
+ * Refuse a missing or wrong-kind source (-a files, the -d directory) with the
+ * words of Solaris's install_image (253, before reading or writing anything).
+ * `tail` is appended to the message (install: "Installation aborted.").
+ */
+export function checkSourceFiles(files: string[] | undefined, dir?: string, tail = ''): void {
+  for (const f of files ?? []) {
+    if (f === '-') continue;
+    const st = fs.statSync(f, { throwIfNoEntry: false });
+    if (!st) throw new UsageError(`${f}: error: file or directory not found.${tail}`);
+    if (!st.isFile()) throw new UsageError(`${f}: not a regular file (a directory tree is read with -d, a stream with -a - or --command).${tail}`);
+  }
+  if (dir !== undefined) {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st) throw new UsageError(`${dir}: error: file or directory not found.${tail}`);
+    if (!st.isDirectory()) throw new UsageError(`${dir}: Error: must be a directory${tail}`);
+  }
 }
 
 /** Several -a files: the volumes of a multi-volume ufsdump, in order. */

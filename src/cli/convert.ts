@@ -32,8 +32,8 @@ import { toLines } from '../rules/text.js';
 import type { RuleContext } from '../rules/types.js';
 import { CpioWriter } from '../sink/cpio-writer.js';
 import { PaxWriter } from '../sink/pax-writer.js';
-import { describeError, Interrupt, openSource, Warnings, type SourceSpec } from './common.js';
-import { checkArchiveFiles, ZONE_OPTIONS, zoneArgs } from './inspect.js';
+import { checkSourceFiles, describeError, Interrupt, openSource, Warnings, type SourceSpec } from './common.js';
+import { ZONE_OPTIONS, zoneArgs } from './inspect.js';
 import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
 import { limitUsage, type CliLimits } from './limits.js';
@@ -210,7 +210,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     const sparse = checkWholeRoot(zone);
     if (sparse) throw new UsageError(sparse);
     site = loadSiteConfig(args.config);
-    checkArchiveFiles(args.archive);
+    checkSourceFiles(args.archive, args.dir);
     if (args.out !== '-') {
       const dir = path.dirname(path.resolve(args.out));
       if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`-o ${args.out}: no such directory ${dir}`);

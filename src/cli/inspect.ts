@@ -14,7 +14,7 @@ import { ImageObserver } from '../inspect/observe.js';
 import { buildInspect, renderText, type InspectInput } from '../inspect/report.js';
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
-import { describeError, openSource, Warnings } from './common.js';
+import { checkSourceFiles, describeError, openSource, Warnings } from './common.js';
 import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
 import { limitUsage, parseLimits, type CliLimits } from './limits.js';
@@ -147,13 +147,6 @@ function parse(argv: string[]): InspectArgs | 'help' {
   };
 }
 
-/** Refuse a missing archive file as install does (253, before reading anything). */
-export function checkArchiveFiles(files: string[] | undefined): void {
-  for (const f of files ?? []) {
-    if (f !== '-' && !fs.statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`${f}: error: file or directory not found.`);
-  }
-}
-
 export async function inspectCommand(argv: string[]): Promise<number> {
   let args: InspectArgs;
   let zone: ParsedZone;
@@ -169,7 +162,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     zone = await loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net });
     hostInv = await loadHostInventory(args);
     site = loadSiteConfig(args.config);
-    checkArchiveFiles(args.archive);
+    checkSourceFiles(args.archive, args.dir);
   } catch (e) {
     const msg = e instanceof UsageError || (e as Error).name === 'ZoneConfigError' || (e as Error).name === 'ManifestError' ? (e as Error).message : describeError(e).message;
     process.stderr.write(`zonep2v inspect: ${msg}\n${e instanceof UsageError && /option|argument|source/.test(msg) ? `${INSPECT_USAGE}\n` : ''}`);

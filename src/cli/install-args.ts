@@ -180,7 +180,9 @@ export function parseInstallArgs(argv: string[]): InstallArgs {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(base.zone)) throw new UsageError(`invalid zone name ${JSON.stringify(base.zone)}`);
   if (!base.zonepath) throw new UsageError('the zonepath is missing: zonep2v install <zonename> <zonepath> ... or -z NAME -R ZONEPATH');
   if (!base.zonepath.startsWith('/')) throw new UsageError(`the zonepath must be absolute: ${JSON.stringify(base.zonepath)}`);
-  if (dirs.length && dirs[0] !== '-' && !dirs[0]!.startsWith('/')) throw new UsageError(`Pathname specified to -d '${dirs[0]}' must be absolute.`);
+  // Solaris's -d - installs the data already in the zonepath; a streaming p2v has nothing to read.
+  if (dirs[0] === '-') throw new UsageError("-d -: installing from data already in the zonepath is not supported; give the image with -a ARCHIVE or -d DIRECTORY");
+  if (dirs.length && !dirs[0]!.startsWith('/')) throw new UsageError(`Pathname specified to -d '${dirs[0]}' must be absolute.`);
   if (base.hostRoot && base.hostManifest) throw new UsageError('give --host-root or --host-manifest, not both');
   for (const b of base.backout) if (!/^\d{6}-\d{2}$/.test(b)) throw new UsageError(`-b ${JSON.stringify(b)}: a patch id looks like 123456-01`);
 

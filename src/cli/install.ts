@@ -28,7 +28,7 @@ import { FsSink } from '../sink/fs.js';
 import { drive } from '../pipeline/run.js';
 import { clearRoot } from '../sink/clear-root.js';
 import { checkZonepath, clearState, installRunning, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
-import { describeError, Interrupt, openSource, Warnings } from './common.js';
+import { checkSourceFiles, describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { openInstallLog, type InstallLog } from './log.js';
 import { human, progressLine, type ProgressLine } from './progress.js';
@@ -66,9 +66,7 @@ export async function installCommand(argv: string[]): Promise<number> {
     if (sparse) throw new UsageError(sparse);
     hostInv = args.hostManifest ? inventoryFromManifest(fs.readFileSync(args.hostManifest, 'utf8'), args.hostManifest) : await inventoryFromRoot(args.hostRoot ?? '/');
     site = loadSiteConfig(args.config);
-    if (args.archive && args.archive !== '-' && !fs.statSync(args.archive, { throwIfNoEntry: false })?.isFile()) {
-      throw new UsageError(`${args.archive}: error: file or directory not found.\nInstallation aborted.`);
-    }
+    checkSourceFiles(args.archive ? [args.archive] : undefined, args.dir, '\nInstallation aborted.');
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return EXIT.USAGE;
