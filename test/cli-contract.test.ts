@@ -81,3 +81,24 @@ t.test('a source that cannot be read is refused before anything is written (253:
     t.match(r.stderr, /missing-dir: error: file or directory not found\./);
   }
 });
+
+t.test('--json: a refusal (253) still ends with a result event on stdout, and nothing else is there', async (t) => {
+  const zp = path.join(work, 'zp-json');
+  fs.mkdirSync(zp, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(zp, '.zonep2v-state'), JSON.stringify({ state: 'installed', zone: 'web1', source: cpio, started: 'then', pid: 1 }));
+  const cases: [string[], string | null, RegExp][] = [
+    [['install', 'web1', zp, '-a', cpio, '-u', '--json', '--host-root', host], 'web1', /already installed/],
+    [['install', 'web1', zp, '-a', cpio, '-u', '-p', '--json'], null, /cannot select both preserve and unconfigure options/],
+    [['install', 'web1', path.join(work, 'zp-none'), '-d', path.join(work, 'missing-dir'), '-p', '--json', '--host-root', host], 'web1', /file or directory not found/],
+  ];
+  for (const [args, zone, msg] of cases) {
+    const r = await runCli(args);
+    t.equal(r.code, 253, args.join(' '));
+    t.match(r.stderr, msg, 'the message is on stderr');
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    t.same(events.map((e) => e.event), ['error', 'result']);
+    t.match(events[1], { v: 1, zone, ok: false, exit: 253, kind: 'usage', message: msg });
+  }
+  const r = await runCli(['install', 'web1', zp, '-a', cpio, '-u', '-p']);
+  t.equal(r.stdout, '', 'nothing on stdout without --json');
+});

@@ -30,7 +30,7 @@ import { clearRoot } from '../sink/clear-root.js';
 import { checkZonepath, clearState, installRunning, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
 import { checkSourceFiles, describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
-import { openInstallLog, type InstallLog } from './log.js';
+import { eventLine, openInstallLog, type InstallLog } from './log.js';
 import { human, progressLine, type ProgressLine } from './progress.js';
 import { loadSiteConfig } from './site-config.js';
 import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
@@ -40,8 +40,9 @@ export async function installCommand(argv: string[]): Promise<number> {
   try {
     args = parseInstallArgs(argv);
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${BRAND_USAGE}\n`);
-    return EXIT.USAGE;
+    // --json as given, when the rest did not parse (not a value: `--log --json` is rare enough).
+    const dd = argv.indexOf('--');
+    return refuse((dd < 0 ? argv : argv.slice(0, dd)).includes('--json'), null, (e as Error).message, BRAND_USAGE);
   }
   if (args.help) {
     process.stdout.write(`${INSTALL_USAGE}\n`);
@@ -68,22 +69,31 @@ export async function installCommand(argv: string[]): Promise<number> {
     site = loadSiteConfig(args.config);
     checkSourceFiles(args.archive ? [args.archive] : undefined, args.dir, '\nInstallation aborted.');
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return EXIT.USAGE;
+    return refuse(args.json, args.zone, (e as Error).message);
   }
 
   let log: InstallLog;
   try {
     log = openInstallLog({ zone: args.zone, file: args.log, verbosity: args.silent ? 'silent' : args.verbose ? 'verbose' : 'normal', json: args.json });
   } catch (e) {
-    process.stderr.write(`cannot create the install log: ${(e as Error).message}\n`);
-    return EXIT.USAGE;
+    return refuse(args.json, args.zone, `cannot create the install log: ${(e as Error).message}`);
   }
   try {
     return await install(args, zone, hostInv, site, log);
   } finally {
     log.close();
   }
+}
+
+/**
+ * A refusal before anything is written (253): the message on stderr and,
+ * with --json, the error and result events a program reads on stdout, as
+ * for any other failure.
+ */
+function refuse(json: boolean, zone: string | null, message: string, usage?: string): number {
+  process.stderr.write(`${message}\n${usage ? `${usage}\n` : ''}`);
+  if (json) process.stdout.write(eventLine(zone, 'error', { kind: 'usage', message }) + eventLine(zone, 'result', { ok: false, exit: EXIT.USAGE, kind: 'usage', message }));
+  return EXIT.USAGE;
 }
 
 async function zoneConfig(args: InstallArgs): Promise<ParsedZone> {

@@ -35,6 +35,11 @@ export function defaultLogFile(zone: string, now = new Date()): string {
   return path.join('/var/log/zones', `zonep2v.${zone}.install.${ts}.log`);
 }
 
+/** One --json event: a versioned object on one line. */
+export function eventLine(zone: string | null, name: string, fields: Record<string, unknown> = {}): string {
+  return `${JSON.stringify({ v: 1, time: new Date().toISOString(), zone, event: name, ...fields })}\n`;
+}
+
 export function openInstallLog(opts: LogOptions): InstallLog {
   const file = opts.file ?? defaultLogFile(opts.zone);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -50,7 +55,7 @@ export function openInstallLog(opts: LogOptions): InstallLog {
     if (opts.verbosity !== 'silent') err.write(`${s}\n`);
   };
   const event = (name: string, fields: Record<string, unknown> = {}) => {
-    if (opts.json) out.write(`${JSON.stringify({ v: 1, time: new Date().toISOString(), zone: opts.zone, event: name, ...fields })}\n`);
+    if (opts.json) out.write(eventLine(opts.zone, name, fields));
   };
   return {
     file,
