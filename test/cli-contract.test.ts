@@ -102,3 +102,17 @@ t.test('--json: a refusal (253) still ends with a result event on stdout, and no
   const r = await runCli(['install', 'web1', zp, '-a', cpio, '-u', '-p']);
   t.equal(r.stdout, '', 'nothing on stdout without --json');
 });
+
+t.test('bulk: a plan with a bad field and a missing archive lists both problems in one run, starts nothing', async (t) => {
+  const dir = path.join(work, 'plan');
+  fs.mkdirSync(dir, { recursive: true });
+  const plan = path.join(dir, 'wave.csv');
+  fs.writeFileSync(plan, `zone,zonepath,source,identity,host-root\nweb1,${dir}/zones/web1,${cpio},x,${host}\nweb2,${dir}/zones/web2,${dir}/missing.flar,u,${host}\n`);
+  const r = await runCli(['bulk', plan, '--log-dir', path.join(dir, 'logs')]);
+  t.equal(r.code, 253);
+  t.match(r.stderr, /\(2 problems\); nothing was started/);
+  t.match(r.stderr, /line 2 \(web1\): identity must be u/);
+  t.match(r.stderr, /line 3 \(web2\): archive .*missing\.flar: no such file or directory/);
+  t.notOk(fs.existsSync(path.join(dir, 'zones')), 'nothing started');
+  t.notOk(fs.existsSync(path.join(dir, 'logs')), 'no log directory');
+});

@@ -37,9 +37,12 @@ export interface Plan {
   zones: PlanZone[];
 }
 
-/** A plan that cannot run; `problems` lists every one found. */
+/**
+ * A plan that cannot run; `problems` lists every one found, `zones` the
+ * records that were valid on their own (for the filesystem checks).
+ */
 export class PlanError extends UsageError {
-  constructor(readonly problems: string[]) {
+  constructor(readonly problems: string[], readonly zones: PlanZone[] = []) {
     super(`the plan is not valid (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was started:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'PlanError';
   }
@@ -102,7 +105,7 @@ export function parsePlan(text: string, file: string): Plan {
     if (z) zones.push(z);
   }
   crossCheck(zones, problems);
-  if (problems.length) throw new PlanError(problems);
+  if (problems.length) throw new PlanError(problems, zones);
   return { format, baseDir, zones };
 }
 

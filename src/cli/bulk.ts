@@ -108,17 +108,20 @@ export async function bulkCommand(argv: string[]): Promise<number> {
   const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) return usage(`--jobs must be a whole number from 1 to 256, not ${JSON.stringify(values.jobs)}`);
 
+  const logDir = path.resolve(values['log-dir'] ?? path.join('/var/log/zones', `zonep2v-bulk.${path.basename(planFile).replace(/\.(json|csv|txt)$/i, '')}`));
+  const status = readStatus(logDir);
+  const pfOpts = { retryFailedOnly: !!values['retry-failed-only'], status };
   let plan: Plan;
   try {
     plan = parsePlan(fs.readFileSync(planFile, 'utf8'), planFile);
   } catch (e) {
-    if (e instanceof PlanError) return usage(`${planFile}: ${e.message}`);
-    return usage(`cannot read the plan: ${(e as Error).message}`);
+    if (!(e instanceof PlanError)) return usage(`cannot read the plan: ${(e as Error).message}`);
+    // The filesystem checks of the records that parsed too, so that one run lists every problem.
+    const more = preflight({ format: 'csv', baseDir: path.dirname(planFile), zones: e.zones }, pfOpts).problems;
+    return usage(`${planFile}: ${new PlanError([...e.problems, ...more]).message}`);
   }
-  const logDir = path.resolve(values['log-dir'] ?? path.join('/var/log/zones', `zonep2v-bulk.${path.basename(planFile).replace(/\.(json|csv|txt)$/i, '')}`));
-  const status = readStatus(logDir);
   if (values['retry-failed-only'] && !status) return usage(`--retry-failed-only: no earlier run recorded in ${logDir} (bulk-status.json)`);
-  const { decisions, problems } = preflight(plan, { retryFailedOnly: !!values['retry-failed-only'], status });
+  const { decisions, problems } = preflight(plan, pfOpts);
   if (problems.length) return usage(`${planFile}: ${new PlanError(problems).message}`);
   try {
     fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
