@@ -116,3 +116,19 @@ t.test('bulk: a plan with a bad field and a missing archive lists both problems 
   t.notOk(fs.existsSync(path.join(dir, 'zones')), 'nothing started');
   t.notOk(fs.existsSync(path.join(dir, 'logs')), 'no log directory');
 });
+
+t.test('a mistyped --host-root or option file is refused (253), naming the option; it was read as an empty host and the attach check passed', async (t) => {
+  const zp = path.join(work, 'zp-host');
+  const cases: [string[], RegExp][] = [
+    [['install', 'web1', zp, '-a', cpio, '-u', '--host-root', path.join(work, 'no-host')], /--host-root .*no-host: not an existing directory/],
+    [['install', 'web1', zp, '-a', cpio, '-u', '--host-root', host, '--zone-config', path.join(work, 'no.xml')], /--zone-config .*no\.xml: no such file/],
+    [['install', 'web1', zp, '-a', cpio, '-u', '--host-manifest', path.join(work, 'no.xml')], /--host-manifest .*no\.xml: no such file/],
+    [['inspect', '-a', cpio, '--host-root', path.join(work, 'no-host')], /--host-root .*no-host: not an existing directory/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await runCli(args);
+    t.equal(r.code, 253, args.join(' '));
+    t.match(r.stderr, msg);
+    t.notOk(fs.existsSync(zp), 'nothing written');
+  }
+});

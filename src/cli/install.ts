@@ -14,8 +14,6 @@ import {
   checkWholeRoot,
   compareInventories,
   handOver,
-  inventoryFromManifest,
-  inventoryFromRoot,
   writeDetachedManifest,
   type Inventory,
   type ParsedZone,
@@ -33,7 +31,7 @@ import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from '
 import { eventLine, openInstallLog, type InstallLog } from './log.js';
 import { human, progressLine, type ProgressLine } from './progress.js';
 import { loadSiteConfig } from './site-config.js';
-import { formatLabel, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
+import { formatLabel, loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 
 export async function installCommand(argv: string[]): Promise<number> {
   let args: InstallArgs;
@@ -65,7 +63,7 @@ export async function installCommand(argv: string[]): Promise<number> {
     zone = await zoneConfig(args);
     const sparse = checkWholeRoot(zone);
     if (sparse) throw new UsageError(sparse);
-    hostInv = args.hostManifest ? inventoryFromManifest(fs.readFileSync(args.hostManifest, 'utf8'), args.hostManifest) : await inventoryFromRoot(args.hostRoot ?? '/');
+    hostInv = await loadHostInventory(args);
     site = loadSiteConfig(args.config);
     checkSourceFiles(args.archive ? [args.archive] : undefined, args.dir, '\nInstallation aborted.');
   } catch (e) {

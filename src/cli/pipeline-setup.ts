@@ -58,7 +58,7 @@ export function emptyZone(name: string): ParsedZone {
 /** The zone configuration a run uses, with the command line's overrides applied. */
 export async function loadZone(o: ZoneOptions): Promise<ParsedZone> {
   let z: ParsedZone;
-  if (o.zoneConfig) z = parseZoneXml(fs.readFileSync(o.zoneConfig, 'utf8'));
+  if (o.zoneConfig) z = parseZoneXml(readOptionFile('--zone-config', o.zoneConfig));
   else if (o.useZonecfg && o.zone && (await findOnPath('zonecfg', process.env.PATH))) z = await readZonecfg(o.zone);
   else z = emptyZone(o.zone ?? '');
   if (o.zone !== undefined && z.name && z.name !== o.zone) throw new UsageError(`the zone configuration is for zone '${z.name}', not '${o.zone}'`);
@@ -73,7 +73,20 @@ export async function loadZone(o: ZoneOptions): Promise<ParsedZone> {
 /** The host's package inventory: a detached manifest, or a root directory (default /). */
 export async function loadHostInventory(o: { hostRoot?: string; hostManifest?: string }): Promise<Inventory> {
   if (o.hostRoot && o.hostManifest) throw new UsageError('give --host-root or --host-manifest, not both');
-  return o.hostManifest ? inventoryFromManifest(fs.readFileSync(o.hostManifest, 'utf8'), o.hostManifest) : inventoryFromRoot(o.hostRoot ?? '/');
+  if (o.hostManifest) return inventoryFromManifest(readOptionFile('--host-manifest', o.hostManifest), o.hostManifest);
+  // A root given by hand must exist: a mistyped one read as an empty
+  // inventory, and the attach check had nothing to find a downgrade against.
+  if (o.hostRoot !== undefined && !fs.statSync(o.hostRoot, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--host-root ${o.hostRoot}: not an existing directory`);
+  return inventoryFromRoot(o.hostRoot ?? '/');
+}
+
+/** A file an option names, read; a failure names the option (253). */
+function readOptionFile(option: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
 }
 
 export interface ContextOptions {
