@@ -50,6 +50,7 @@ Options:
       --format pax|cpio    pax (default; GNU tar, bsdtar) or cpio (newc; GNU cpio)
   -u | -p                  sys-unconfig the image, or preserve its identity (default -p)
       --zone NAME          zone name (default: the zone configuration's, or "zone")
+      --zonepath PATH      accepted as by inspect; the archive does not depend on it
       --zone-config FILE   the zone's etc/zones/NAME.xml
       --ip-type shared|exclusive
       --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone

@@ -9,9 +9,19 @@ import { limitUsage, parseLimits } from './limits.js';
 export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient] [--limit NAME=N]
 
 Print each entry's name (with -v: mode, links, owner, group, size, date, name)
-without writing anything.
+without writing anything. Names are escaped as bsdtar does (\\n, \\ooo).
 
-${limitUsage(23)}`;
+  -a, --archive FILE   archive file, or - for standard input (several: the
+                       volumes of one ufsdump)
+  -d, --dir DIR        a directory tree (does not cross mount points)
+      --command CMD    read the archive from the stdout of a shell command
+  -v, --verbose        a long listing, like bsdtar -tv
+      --lenient        warn instead of failing on malformed but harmless input
+${limitUsage(23)}
+  -h, --help           this text
+
+Exit status: 0 listed; 1 the archive is damaged or unreadable (what was
+read is listed); 253 usage.`;
 
 export async function listCommand(argv: string[]): Promise<number> {
   let values;
