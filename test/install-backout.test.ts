@@ -12,6 +12,7 @@ import { buildInventory, emptyRaw } from '../src/attach/inventory.js';
 import { parsePkginfo } from '../src/attach/pkginfo.js';
 import { tmpdir } from './lib/tree.js';
 import { runCli } from './lib/cli.js';
+import { miniImage, put } from './lib/mini-image.js';
 
 const work = tmpdir('zonep2v-backout-');
 t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -42,22 +43,13 @@ const CSR_HOST = [
   '',
 ].join('\n');
 
-function put(root: string, rel: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  fs.writeFileSync(path.join(root, rel), text, 'latin1');
-}
-
 const img = path.join(work, 'image');
 const host = path.join(work, 'host');
 t.before(() => {
-  for (const d of ['etc/svc', 'usr/bin', 'sbin', 'lib/svc', 'var/svc/manifest']) fs.mkdirSync(path.join(img, d), { recursive: true });
-  put(img, 'usr/bin/chmod', '');
-  put(img, 'sbin/zonename', '');
-  put(img, 'var/sadm/system/admin/INST_RELEASE', 'OS=Solaris\nVERSION=10\nREV=0\n');
+  miniImage(img, host);
   put(img, 'var/sadm/pkg/SUNWcsr/pkginfo', CSR_IMAGE);
   put(img, 'var/sadm/pkg/SUNWcsr/save/119999-03/undo.Z', '\x1f\x9d\x90');
   put(img, 'var/sadm/pkg/SUNWcsr/save/119999-05/undo.Z', '\x1f\x9d\x90');
-  put(host, 'var/sadm/system/admin/INST_RELEASE', 'OS=Solaris\nVERSION=10\nREV=0\n');
   put(host, 'var/sadm/pkg/SUNWcsr/pkginfo', CSR_HOST);
 });
 

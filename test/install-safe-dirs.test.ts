@@ -7,24 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tmpdir } from './lib/tree.js';
 import { runCli } from './lib/cli.js';
+import { miniImage, put } from './lib/mini-image.js';
 
 const work = tmpdir('zonep2v-safedir-');
 t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function put(root: string, rel: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  fs.writeFileSync(path.join(root, rel), text, 'latin1');
-}
-
 const img = path.join(work, 'image');
 const host = path.join(work, 'host');
 t.before(() => {
-  for (const d of ['etc/svc', 'etc/zones', 'usr/bin', 'sbin', 'lib/svc', 'var/svc/manifest', 'export/dfs']) fs.mkdirSync(path.join(img, d), { recursive: true });
-  put(img, 'usr/bin/chmod', '');
-  put(img, 'sbin/zonename', '');
+  miniImage(img, host, ['etc/zones', 'export/dfs']);
   put(img, 'export/dfs/dfstab', 'share -F nfs -o rw /export/home\n');
   fs.symlinkSync('../export/dfs', path.join(img, 'etc/dfs'));
-  for (const root of [img, host]) put(root, 'var/sadm/system/admin/INST_RELEASE', 'OS=Solaris\nVERSION=10\nREV=0\n');
 });
 
 t.test('etc/dfs a symlink: the install fails (254) with Solaris words, nothing left', async (t) => {
