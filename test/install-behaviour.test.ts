@@ -172,3 +172,23 @@ t.test('a SIGTERM during the hand-over lets the attach finish and says so; the z
   t.match(stderr, /note: interrupted by SIGTERM came during the hand-over, which was let finish: the zone is installed/);
   t.equal(JSON.parse(fs.readFileSync(path.join(zp, '.zonep2v-state'), 'utf8')).state, 'installed');
 });
+
+t.test('a signal during the checks before anything is written is a 253 (not death by the signal, which zoneadm takes as fatal)', async (t) => {
+  const zp = path.join(work, 'zp-sigearly');
+  const bin = path.join(work, 'bin-sigearly');
+  fs.mkdirSync(bin, { recursive: true });
+  const started = path.join(bin, 'zonecfg-started');
+  fs.writeFileSync(path.join(bin, 'zonecfg'), `#!/bin/sh\ntouch '${started}'\nsleep 2\nprintf 'zonename: web1\\nzonepath: ${zp}\\nbrand: native\\nip-type: shared\\n'\n`, { mode: 0o755 });
+  const args = ['install', 'web1', zp, '-a', flar, '-p', '--host-root', host, '--log', `${zp}.log`];
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  for (let i = 0; i < 600 && !fs.existsSync(started); i++) await new Promise((res) => setTimeout(res, 50));
+  t.ok(fs.existsSync(started), 'the zone configuration is being read');
+  child.kill('SIGINT');
+  t.equal(await exited, 253, stderr);
+  t.match(stderr, /interrupted by SIGINT before anything was written/);
+  t.notOk(fs.existsSync(zp), 'no zonepath made');
+  t.notOk(fs.existsSync(`${zp}.log`), 'no log');
+});

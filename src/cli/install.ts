@@ -46,6 +46,17 @@ export async function installCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${INSTALL_USAGE}\n`);
     return EXIT.OK;
   }
+  // From here a signal is caught: before anything is written it is a 253
+  // (zoneadm treats death by a signal as fatal: the zone needs an uninstall).
+  const interrupt = new Interrupt();
+  try {
+    return await checkThenInstall(args, interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function checkThenInstall(args: InstallArgs, interrupt: Interrupt): Promise<number> {
   // Everything that can be refused without touching the zonepath is refused
   // here, with 253: zone state, configuration, host inventory, site config.
   let zone: ParsedZone;
@@ -66,8 +77,10 @@ export async function installCommand(argv: string[]): Promise<number> {
     hostInv = await loadHostInventory(args);
     site = loadSiteConfig(args.config);
     checkSourceFiles(args.archive ? [args.archive] : undefined, args.dir, '\nInstallation aborted.');
+    interrupt.check();
   } catch (e) {
-    return refuse(args.json, args.zone, (e as Error).message);
+    const why = interrupt.signal.aborted ? `${(interrupt.signal.reason as Error).message} before anything was written` : (e as Error).message;
+    return refuse(args.json, args.zone, why);
   }
 
   let log: InstallLog;
@@ -77,7 +90,7 @@ export async function installCommand(argv: string[]): Promise<number> {
     return refuse(args.json, args.zone, `cannot create the install log: ${(e as Error).message}`);
   }
   try {
-    return await install(args, zone, hostInv, site, log);
+    return await install(args, zone, hostInv, site, log, interrupt);
   } finally {
     log.close();
   }
@@ -98,14 +111,13 @@ async function zoneConfig(args: InstallArgs): Promise<ParsedZone> {
   return loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net, useZonecfg: true });
 }
 
-async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, site: RuleContext['site'], log: InstallLog): Promise<number> {
+async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, site: RuleContext['site'], log: InstallLog, interrupt: Interrupt): Promise<number> {
   const started = Date.now();
   log.banner('Log File', log.file);
   log.event('start', { zonepath: args.zonepath, source: args.archive ?? args.dir ?? args.command, identity: args.identity, ipType: zone.ipType });
 
   let sink: FsSink | undefined;
   let wroteZonepathFiles: string[] = [];
-  const interrupt = new Interrupt();
   let claimed = false;
   let progress: ProgressLine | undefined;
   const state: StateRecord = { state: 'incomplete', zone: args.zone, source: args.archive ?? args.dir ?? args.command ?? '?', started: new Date(started).toISOString(), pid: process.pid };
@@ -247,8 +259,6 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     log.banner('Result', '*** Installation FAILED ***');
     log.event('result', { ok: false, exit: code, kind, message, left: left.slice(0, 50) });
     return code;
-  } finally {
-    interrupt.dispose();
   }
 }
 
