@@ -71,8 +71,17 @@ function formatMessage(message: string, where: Where, hint?: string): string {
 
 /**
  * The remedy for a safety cap that a genuine archive can trip: the CLI's
- * `--limit NAME=VALUE` (src/cli/limits.ts) raises it.
+ * `--limit NAME=VALUE` (src/cli/limits.ts) raises it. The example is drawn
+ * from the limit in force (`current`), so it is above it however it was set.
  */
-export function raiseLimit(name: string, example: string): string {
-  return `the archive is damaged or hostile; only for an archive you trust, raise the limit with --limit ${name}=${example}`;
+export function raiseLimit(name: 'entries' | 'meta' | 'ratio' | 'link-targets' | 'held', current: number): string {
+  const ratio = name === 'ratio';
+  const example = ratio ? `${current * 10} (or ratio=off)` : amountText(current * 4);
+  return `${ratio ? 'this looks like a decompression bomb' : 'the archive is damaged or hostile'}; only for an archive you trust, raise the limit with --limit ${name}=${example}`;
+}
+
+/** A count as --limit reads it: with a K, M or G suffix (x1024) when it divides evenly. */
+function amountText(n: number): string {
+  for (const [unit, size] of [['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) if (n % size === 0) return `${n / size}${unit}`;
+  return String(n);
 }

@@ -5,7 +5,8 @@
 // data (var/sadm/pkg/<pkg>/save/<patch>/undo[.Z] or obsolete[.Z]).
 
 import { installedPatches } from './pkginfo.js';
-import type { RawInventory } from './inventory.js';
+import { buildInventory, type RawInventory } from './inventory.js';
+import type { Inventory } from './types.js';
 
 /** Solaris's refusal lines for the patches that cannot be backed out; empty when all can. */
 export function checkBackout(raw: RawInventory, ids: readonly string[]): string[] {
@@ -28,4 +29,9 @@ export function withoutPatches(raw: RawInventory, ids: readonly string[]): RawIn
     pkginfo.set(pkg, { ...info, patches: installedPatches(info.values, skip), patchlist: info.patchlist.filter((p) => !skip.has(p)) });
   }
   return { ...raw, pkginfo };
+}
+
+/** What update on attach compares with the host: the image's inventory `built`, the patches `ids` backed out of it. */
+export function inventoryAfterBackout(raw: RawInventory, built: Inventory, ids: readonly string[]): Inventory {
+  return ids.length ? buildInventory(withoutPatches(raw, ids)) : built;
 }

@@ -5,7 +5,7 @@ export { parsePkginfo, parseKeyValues, parseDepend, parseInstRelease, parseGzOnl
 export { InventoryRule, buildInventory, inventoryFromRoot, rawInventoryFromRoot, INVENTORY_FILE_CAP, type RawInventory } from './inventory.js';
 export { pkgVersionCompare, patchRevCompare, patchNumCompare, fieldCompare } from './version.js';
 export { compareInventories, type CompareResult } from './compare.js';
-export { checkBackout, withoutPatches } from './backout.js';
+export { checkBackout, inventoryAfterBackout, withoutPatches } from './backout.js';
 export { writeDetachedManifest, inventoryFromManifest, ManifestError, ZONECFG_DOCTYPE } from './manifest.js';
 export { parseZoneXml, parseZonecfgInfo, readZonecfg, checkWholeRoot, validZoneName, ZoneConfigError, type ParsedZone } from './zonecfg.js';
 export { SanityObserver, checkSanity, unsafeDirs, SAFE_DIRS, REQUIRED_DIRS, WHOLE_ROOT_PATHS, type SanityInput, type SanityResult } from './sanity.js';

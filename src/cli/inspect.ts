@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildInventory, checkBackout, checkSanity, checkWholeRoot, compareInventories, unsafeDirs, withoutPatches, type Inventory, type ParsedZone } from '../attach/index.js';
+import { checkBackout, checkSanity, checkWholeRoot, compareInventories, inventoryAfterBackout, unsafeDirs, type Inventory, type ParsedZone } from '../attach/index.js';
 import { EXIT, UsageError } from '../errors.js';
 import { CountSink, type CountStats } from '../inspect/count-sink.js';
 import { ImageObserver } from '../inspect/observe.js';
@@ -198,10 +198,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     input.image = image;
     // -b: as install, the patches are backed out before the downgrade check.
     const backout = checkBackout(inventory.raw, args.backout);
-    const attachInv = args.backout.length ? buildInventory(withoutPatches(inventory.raw, args.backout)) : image;
     input.attach = {
       sanity: checkSanity({ seen: sanity.seen, root: path.join(zonepath, 'root'), image: image.release?.instRelease, host: hostInv.release?.instRelease }),
-      compare: compareInventories(attachInv, hostInv, zone.name),
+      compare: compareInventories(inventoryAfterBackout(inventory.raw, image, args.backout), hostInv, zone.name),
       unsafe: unsafeDirs(sanity.notDir),
       backout,
     };

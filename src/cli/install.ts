@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { Entry } from '../entry.js';
 import { ArchiveError, EXIT, UsageError } from '../errors.js';
 import {
-  buildInventory,
   checkBackout,
   checkSanity,
   checkWholeRoot,
@@ -17,8 +16,8 @@ import {
   writeDetachedManifest,
   type Inventory,
   type ParsedZone,
+  inventoryAfterBackout,
   unsafeDirs,
-  withoutPatches,
 } from '../attach/index.js';
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
@@ -200,8 +199,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
       log.banner('Result', 'Postprocessing failed.');
       throw new ArchiveError('backout', 'patches named with -b cannot be backed out of the image');
     }
-    const attachInv = args.backout.length ? buildInventory(withoutPatches(inventory.raw, args.backout)) : imageInv;
-    const cmp = compareInventories(attachInv, hostInv, args.zone);
+    const cmp = compareInventories(inventoryAfterBackout(inventory.raw, imageInv, args.backout), hostInv, args.zone);
     log.event('stage', { stage: 'attach-check', ok: cmp.ok, errors: cmp.errors, pkgAdd: cmp.pkgAdd.length, pkgRm: cmp.pkgRm.length });
     if (!cmp.ok) {
       for (const m of cmp.errors) log.info(m); // already "zone 'z': ERROR: ..." as Solaris prints them

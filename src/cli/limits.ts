@@ -40,6 +40,17 @@ function amount(name: string, text: string): number {
   return n;
 }
 
+/** Where each limit's value goes. */
+const SET: Record<string, (l: CliLimits, n: number) => void> = {
+  entries: (l, n) => (l.parse.maxEntries = n),
+  meta: (l, n) => (l.parse.maxMetaBytes = n),
+  ratio: (l, n) => (l.maxRatio = n),
+  'link-targets': (l, n) => (l.sink.maxLinkTargetBytes = n),
+  held: (l, n) => (l.sink.maxHeld = n),
+  bytes: (l, n) => (l.sink.maxBytes = n),
+};
+const NAMES = Object.keys(SET);
+
 /** The --limit values given (none: the defaults). */
 export function parseLimits(specs: readonly string[] = []): CliLimits {
   const out: CliLimits = { parse: { ...DEFAULT_LIMITS }, sink: {} };
@@ -48,28 +59,8 @@ export function parseLimits(specs: readonly string[] = []): CliLimits {
     const name = eq > 0 ? spec.slice(0, eq) : spec;
     const value = eq > 0 ? spec.slice(eq + 1) : '';
     if (eq <= 0 || !value) throw new UsageError(`--limit ${JSON.stringify(spec)}: expected NAME=VALUE, e.g. --limit entries=100M`);
-    switch (name) {
-      case 'entries':
-        out.parse.maxEntries = amount(name, value);
-        break;
-      case 'meta':
-        out.parse.maxMetaBytes = amount(name, value);
-        break;
-      case 'ratio':
-        out.maxRatio = value === 'off' ? Infinity : amount(name, value);
-        break;
-      case 'link-targets':
-        out.sink.maxLinkTargetBytes = amount(name, value);
-        break;
-      case 'held':
-        out.sink.maxHeld = amount(name, value);
-        break;
-      case 'bytes':
-        out.sink.maxBytes = amount(name, value);
-        break;
-      default:
-        throw new UsageError(`--limit ${name}: unknown limit; the limits are entries, meta, ratio, link-targets, held and bytes`);
-    }
+    if (!Object.hasOwn(SET, name)) throw new UsageError(`--limit ${name}: unknown limit; the limits are ${NAMES.slice(0, -1).join(', ')} and ${NAMES.at(-1)}`);
+    SET[name]!(out, name === 'ratio' && value === 'off' ? Infinity : amount(name, value));
   }
   return out;
 }

@@ -9,7 +9,7 @@
 // capped against decompression bombs (security D-12).
 
 import { availableParallelism } from 'node:os';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError, raiseLimit } from '../errors.js';
 import { bunzip2, type Bzip2Decoder } from './bzip2.js';
 import { gunzip } from './gzip.js';
 import { isCompressHeader, unlzw } from './lzw.js';
@@ -239,7 +239,7 @@ class Guard implements AsyncIterableIterator<Buffer> {
         'ratio',
         `decompression ratio over ${this.maxRatio}:1 (${this.out} bytes decoded from ${this.counted.bytes})`,
         { offset: this.out },
-        `this looks like a decompression bomb; only for an archive you trust, raise the limit with --limit ratio=${this.maxRatio * 10} (or ratio=off)`,
+        raiseLimit('ratio', this.maxRatio),
       );
       await this.close();
       throw err;

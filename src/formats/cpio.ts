@@ -389,7 +389,7 @@ class CpioParser {
   /** The entry of a member, counted; null for a member that is no entry (Solaris records, unknown types: see record()). */
   entry(m: Member): Entry | null {
     const limits = this.ctx.limits;
-    if (this.index >= limits.maxEntries) throw new ArchiveError('too-many-entries', `more than ${limits.maxEntries} entries`, m.where, raiseLimit('entries', '200M'));
+    if (this.index >= limits.maxEntries) throw new ArchiveError('too-many-entries', `more than ${limits.maxEntries} entries`, m.where, raiseLimit('entries', limits.maxEntries));
     this.index++;
     const h = m.h;
     if (h.mode === SECMODE || (h.mode & 0xf000) === XATTR_TYPE) return null;
@@ -418,7 +418,7 @@ class CpioParser {
     const r = this.r;
     const limits = this.ctx.limits;
     if (h.mode === SECMODE) {
-      if (h.filesize > limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `ACL record of ${h.filesize} bytes, over the ${limits.maxMetaBytes} byte limit`, where, raiseLimit('meta', '8M'));
+      if (h.filesize > limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `ACL record of ${h.filesize} bytes, over the ${limits.maxMetaBytes} byte limit`, where, raiseLimit('meta', limits.maxMetaBytes));
       const data = Buffer.from(await readExact(r, h.filesize, 'ACL record', where));
       await skipExact(r, dataPad, 'padding', where);
       if (this.acl) this.warn('acl-orphan', 'ACL record not followed by its file; ignored', this.acl.where);
@@ -433,7 +433,7 @@ class CpioParser {
     }
     if ((h.mode & 0xf000) === XATTR_TYPE) {
       if (m.path.endsWith('.hdr')) {
-        if (h.filesize > limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `extended attribute header of ${h.filesize} bytes, over the ${limits.maxMetaBytes} byte limit`, where, raiseLimit('meta', '8M'));
+        if (h.filesize > limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `extended attribute header of ${h.filesize} bytes, over the ${limits.maxMetaBytes} byte limit`, where, raiseLimit('meta', limits.maxMetaBytes));
         const data = await readExact(r, h.filesize, 'extended attribute header', where);
         const x = parseXattrHdr(data);
         if (x) this.warn('xattr-skipped', `Solaris extended attribute ${JSON.stringify(x.attr)} of ${JSON.stringify(x.file)} not restored`, { ...where, entry: x.file });
@@ -512,7 +512,7 @@ class CpioParser {
     const parsed = parseHolesHeader(hh, h.filesize);
     if (typeof parsed === 'string') throw new ArchiveError('bad-sparse', parsed, where);
     const maxMeta = this.ctx.limits.maxMetaBytes;
-    if (parsed.holesSize - HOLES_HDR > maxMeta) throw new ArchiveError('meta-too-large', `sparse map of ${parsed.holesSize} bytes, over the ${maxMeta} byte limit`, where, raiseLimit('meta', '8M'));
+    if (parsed.holesSize - HOLES_HDR > maxMeta) throw new ArchiveError('meta-too-large', `sparse map of ${parsed.holesSize} bytes, over the ${maxMeta} byte limit`, where, raiseLimit('meta', maxMeta));
     let initialSum = 0;
     if (verify) initialSum += byteSum(hh);
     const list = await readExact(r, parsed.holesSize - HOLES_HDR, 'sparse file map', where);

@@ -492,7 +492,7 @@ class DumpParser {
 
   private nextIndex(): number {
     if (this.index >= this.ctx.limits.maxEntries) {
-      throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, {}, raiseLimit('entries', '200M'));
+      throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, {}, raiseLimit('entries', this.ctx.limits.maxEntries));
     }
     return this.index++;
   }
@@ -675,7 +675,7 @@ class DumpParser {
           bad(`entry ${JSON.stringify(name.toString('latin1'))} names inode ${ino}, beyond the dump's ${this.maxino} inodes`);
         } else {
           if (this.table.n >= this.ctx.limits.maxEntries) {
-            throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} directory entries`, where, raiseLimit('entries', '200M'));
+            throw this.tape.err('too-many-entries', `more than ${this.ctx.limits.maxEntries} directory entries`, where, raiseLimit('entries', this.ctx.limits.maxEntries));
           }
           this.table.add(h.ino, ino, name);
         }
@@ -874,7 +874,7 @@ class DumpParser {
       entry = this.inodeEntry(h, path, type, 0, emptyBody);
       entry.linkTarget = data.toString('latin1');
     } else {
-      entry = this.inodeEntry(h, path, type, size, bufferBody(Buffer.from(data)));
+      entry = this.inodeEntry(h, path, type, size, bufferBody(data)); // concat made it: no copy needed
       if (data.length < size) entry.sparse = data.length ? [{ offset: 0, length: data.length }] : [];
     }
     if (hasKeys(xattrs)) entry.xattrs = xattrs;

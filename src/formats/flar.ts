@@ -128,7 +128,7 @@ export async function readFlarHeader(r: ByteReader, ctx: ParseContext): Promise<
       const l = await readLine(r, max);
       if (l === null) throw corrupt(`section ${JSON.stringify(name)} is not terminated before the end of input`, lat);
       size += l.length + 1;
-      if (size > max) throw new ArchiveError('flar-section-too-large', `flash archive section ${JSON.stringify(name)} is over ${max} bytes`, { offset: at }, raiseLimit('meta', '8M'));
+      if (size > max) throw new ArchiveError('flar-section-too-large', `flash archive section ${JSON.stringify(name)} is over ${max} bytes`, { offset: at }, raiseLimit('meta', max));
       const marker = unblank(l);
       if (marker === `section_end=${name}`) break;
       if (marker.startsWith('section_begin=') || marker.startsWith('section_end=')) throw corrupt(`${JSON.stringify(l)} inside section ${JSON.stringify(name)}`, lat);

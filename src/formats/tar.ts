@@ -407,12 +407,12 @@ class TarParser implements EntryStream {
   private checkMeta(size: number, what: string, lazyWhere: Where | (() => Where), perEntry: boolean): void {
     const w = (): Where => (typeof lazyWhere === 'function' ? lazyWhere() : lazyWhere);
     if (size > this.ctx.limits.maxMetaBytes) {
-      throw new ArchiveError('meta-too-large', `${what} of ${size} bytes is over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), raiseLimit('meta', '8M'));
+      throw new ArchiveError('meta-too-large', `${what} of ${size} bytes is over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), raiseLimit('meta', this.ctx.limits.maxMetaBytes));
     }
     if (perEntry) {
       this.pMetaBytes += size;
       if (this.pMetaBytes > this.ctx.limits.maxMetaBytes) {
-        throw new ArchiveError('meta-too-large', `the metadata headers of one entry total ${this.pMetaBytes} bytes, over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), raiseLimit('meta', '8M'));
+        throw new ArchiveError('meta-too-large', `the metadata headers of one entry total ${this.pMetaBytes} bytes, over the ${this.ctx.limits.maxMetaBytes} byte limit`, w(), raiseLimit('meta', this.ctx.limits.maxMetaBytes));
       }
     }
   }
@@ -497,7 +497,7 @@ class TarParser implements EntryStream {
     this.clearPending();
     if (!e) return null;
     if (++this.index > this.ctx.limits.maxEntries) {
-      throw new ArchiveError('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, { offset: off }, raiseLimit('entries', '200M'));
+      throw new ArchiveError('too-many-entries', `more than ${this.ctx.limits.maxEntries} entries`, { offset: off }, raiseLimit('entries', this.ctx.limits.maxEntries));
     }
     this.last = this.data;
     this.data = null;
@@ -964,7 +964,7 @@ class TarParser implements EntryStream {
     let ext = h[482] !== 0;
     let blocks = 0;
     while (ext) {
-      if (++blocks * BLOCK > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', 'GNU sparse map is over the metadata limit', this.ew(), raiseLimit('meta', '8M'));
+      if (++blocks * BLOCK > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', 'GNU sparse map is over the metadata limit', this.ew(), raiseLimit('meta', this.ctx.limits.maxMetaBytes));
       const b = await this.readBlock('GNU sparse extension header', this.ew());
       take(b, 0, 21);
       ext = b[504] !== 0;
@@ -980,7 +980,7 @@ class TarParser implements EntryStream {
     let bytes = 0;
     while (want < 0 || nums.length < want) {
       if (bytes + BLOCK > size) throw new ArchiveError('bad-sparse-map', 'GNU sparse 1.0 map runs past the entry data', this.ew());
-      if (bytes + BLOCK > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', 'GNU sparse 1.0 map is over the metadata limit', this.ew(), raiseLimit('meta', '8M'));
+      if (bytes + BLOCK > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', 'GNU sparse 1.0 map is over the metadata limit', this.ew(), raiseLimit('meta', this.ctx.limits.maxMetaBytes));
       const b = await this.readBlock('GNU sparse map', this.ew());
       bytes += BLOCK;
       for (let i = 0; i < BLOCK && (want < 0 || nums.length < want); i++) {
@@ -990,7 +990,7 @@ class TarParser implements EntryStream {
           if (cur > Number.MAX_SAFE_INTEGER) throw new ArchiveError('bad-sparse-map', 'GNU sparse 1.0 map number out of range', this.ew());
         } else if (c === 0x0a && cur >= 0) {
           if (want < 0) {
-            if (cur * 32 > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `GNU sparse 1.0 map of ${cur} entries is over the metadata limit`, this.ew(), raiseLimit('meta', '8M'));
+            if (cur * 32 > this.ctx.limits.maxMetaBytes) throw new ArchiveError('meta-too-large', `GNU sparse 1.0 map of ${cur} entries is over the metadata limit`, this.ew(), raiseLimit('meta', this.ctx.limits.maxMetaBytes));
             want = cur * 2;
           } else nums.push(cur);
           cur = -1;

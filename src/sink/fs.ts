@@ -656,7 +656,7 @@ export class FsSink implements Sink {
     // run without its rollback (F7).
     this.linkTargetBytes += target.length;
     if (this.linkTargetBytes > this.maxLinkTargetBytes) {
-      throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', '256M'));
+      throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', this.maxLinkTargetBytes));
     }
     this.parentDir(v.parent, where);
     const rec = this.placeholder(v.key, where);
@@ -1169,7 +1169,7 @@ export class FsSink implements Sink {
   private hold(key: string, rec: Rec, where: Where): void {
     this.nodes.set(key, rec);
     if (this.nodes.size > this.maxHeld) {
-      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', `${this.maxHeld * 4}`));
+      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', this.maxHeld));
     }
   }
 
@@ -1250,13 +1250,18 @@ export class FsSink implements Sink {
     }
   }
 
-  private checkSpace(need: number, where: Where): void {
-    let st: fs.StatsFs;
+  /** The root's file system figures; undefined when it gives none (ENOSPC is relied on then). */
+  private statfs(): fs.StatsFs | undefined {
     try {
-      st = this.fs.statfs();
+      return this.fs.statfs();
     } catch {
-      return; // no statfs: rely on ENOSPC
+      return undefined;
     }
+  }
+
+  private checkSpace(need: number, where: Where): void {
+    const st = this.statfs();
+    if (st === undefined) return;
     const avail = st.bavail * st.bsize;
     if (avail - need < this.reserveBytes) {
       throw new ArchiveError('no-space', `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes; ${avail} bytes are available under the root`, where, `free at least ${need + this.reserveBytes - avail} bytes on the zonepath file system; the reserve stays free for the system and no option lowers it`);
@@ -1276,12 +1281,8 @@ export class FsSink implements Sink {
   declaredSize(bytes: number | undefined): void {
     if (bytes === undefined || !(bytes > 0) || this.declaredChecked) return;
     this.declaredChecked = true;
-    let st: fs.StatsFs;
-    try {
-      st = this.fs.statfs();
-    } catch {
-      return;
-    }
+    const st = this.statfs();
+    if (st === undefined) return;
     const avail = st.bavail * st.bsize;
     if (avail - bytes < this.reserveBytes) {
       this.warn('space-short', `the archive says it unpacks to ${bytes} bytes, and ${avail} bytes are free under the root, less a reserve of ${this.reserveBytes}: the run may stop for lack of space`, {});

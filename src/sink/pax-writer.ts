@@ -16,6 +16,7 @@
 import type { Writable } from 'node:stream';
 import type { Entry } from '../entry.js';
 import { ArchiveError, type Where } from '../errors.js';
+import { blockSum } from '../formats/tar.js';
 import { validateLinkTarget, validatePath } from './path.js';
 import type { Sink, SinkStats } from './types.js';
 
@@ -316,8 +317,7 @@ export class PaxWriter implements Sink {
 
   private async putHeader(h: Buffer): Promise<void> {
     h.fill(0x20, 148, 156);
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += h[i]!;
+    const sum = blockSum(h);
     h.write(sum.toString(8).padStart(6, '0'), 148, 'latin1');
     h[154] = 0;
     h[155] = 0x20;
