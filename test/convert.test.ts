@@ -151,3 +151,31 @@ for (const f of inputs) {
     }
   });
 }
+
+t.test('install of what convert -u wrote = install -u of the original (p2v twice changes nothing more)', async (t) => {
+  await setUp;
+  const src = files['cpio-odc'] ?? files[FORMATS[0]!];
+  if (!src) {
+    t.pass('no archive could be made on this machine: skipped');
+    return;
+  }
+  const dir = path.join(work, 'twice');
+  const out = path.join(dir, 'conv.pax');
+  fs.mkdirSync(dir, { recursive: true });
+  const conv = await runCli(['convert', '-a', src, '-o', out, '--zone', 'web1', '-u', '-q'], { env });
+  t.equal(conv.code, 0, conv.stderr);
+  const [direct, twice] = await Promise.all([
+    runCli(['install', 'web1', path.join(dir, 'a'), '-a', src, '-u', '-s', '--host-root', host], { env }),
+    runCli(['install', 'web1', path.join(dir, 'b'), '-a', out, '-u', '-s', '--host-root', host], { env }),
+  ]);
+  t.equal(direct.code, 0, direct.stderr);
+  t.equal(twice.code, 0, twice.stderr);
+  const diffs = diffTrees(snapshot(path.join(dir, 'a', 'root')), snapshot(path.join(dir, 'b', 'root')), {
+    exclude: (rel) => /^var\/log\/web1\.(install\d+|p2v)\.log$/.test(rel),
+    ignoreDirMtime: true,
+  });
+  t.same(diffs, [], 'the same tree: no second SMF block, hosts.saved keeps the real old table');
+  const upgrade = fs.readFileSync(path.join(dir, 'b', 'root', 'var/svc/profile/upgrade'), 'latin1');
+  t.equal(upgrade.split('# Added by zonep2v').length - 1, 1, 'one zonep2v block in the upgrade profile');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -130,3 +130,33 @@ t.test('a service deleted with its hollow package is not disabled afterwards (So
 t.test('fixtures directory sanity', async (t) => {
   for (const m of MANIFESTS) t.ok(fs.existsSync(new URL(`manifest/${m}`, FIXTURES)), m);
 });
+
+t.test('p2v of an image p2v-ed before (install of a convert archive): the lines already at the end are not appended again', async (t) => {
+  const input = () => [...manifests(), ...pkg('SUNWcsr'), ...pkg('SUNWpmr'), ...pkg('SUNWxvmr')];
+  const first = await collect(smfRule.apply(from([...input(), file('var/svc/profile/upgrade', fixture('upgrade'))]), makeCtx()));
+  const once = byPath(first, UPGRADE)!.text!;
+  const ctx = makeCtx();
+  const second = await collect(smfRule.apply(from([...input(), file('var/svc/profile/upgrade', once)]), ctx));
+  t.equal(byPath(second, UPGRADE)!.text, once, 'unchanged');
+  t.match(ctx.report.toText(), 'smf: var/svc/profile/upgrade: not changed (its 29 lines are there already (an earlier p2v of this image))');
+
+  // A site line after our blocks ends them: all ours run again after it.
+  for (const site of ['echo done', '/usr/sbin/svcadm enable svc:/network/smb/server # site']) {
+    const third = await collect(smfRule.apply(from([...input(), file('var/svc/profile/upgrade', `${once}${site}\n`)]), makeCtx()));
+    const text = byPath(third, UPGRADE)!.text!;
+    t.equal(text.split('# Added by zonep2v').length - 1, 2, `a second block after ${site}`);
+    t.ok(text.endsWith('/usr/sbin/svcadm disable svc:/network/shares/group:zfs\n'));
+  }
+  // A later enable of a service ours disabled: the disable is not in effect, so written again.
+  const undone = `${once}# Added by zonep2v for zone web1 on x\n/usr/sbin/svcadm enable svc:/network/smb/server\n`;
+  const fifth = await collect(smfRule.apply(from([...input(), file('var/svc/profile/upgrade', undone)]), makeCtx()));
+  t.same(byPath(fifth, UPGRADE)!.text!.slice(undone.length).split('\n').slice(1), ['/usr/sbin/svcadm disable svc:/network/smb/server', '']);
+
+  // Only the new lines of a later run (here: a site service) are added.
+  const ctx4 = makeCtx({ site: { disableServices: ['network/ntp', 'network/telnet'], removePackages: [] } });
+  const fourth = await collect(smfRule.apply(from([...input(), file('var/svc/profile/upgrade', once)]), ctx4));
+  const added = byPath(fourth, UPGRADE)!.text!.slice(once.length).split('\n');
+  t.match(added[0], /^# Added by zonep2v for zone web1 on /);
+  t.same(added.slice(1), ['/usr/sbin/svcadm disable svc:/network/ntp', '/usr/sbin/svcadm disable svc:/network/telnet', '']);
+  t.match(ctx4.report.toText(), 'appended (2 lines (29 there already))');
+});

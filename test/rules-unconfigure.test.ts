@@ -117,3 +117,13 @@ t.test('clearRootPassword keeps the rest of the line and other users', async (t)
   t.equal(clearRootPassword(Buffer.from('root:abc:1:2:3:4:5:6:\nroot2:x:::\n'))!.toString(), 'root::1:2:3:4:5:6:\nroot2:x:::\n');
   t.equal(clearRootPassword(Buffer.from('root::1::::::\n')), null);
 });
+
+t.test('unconfigure twice (installing what convert -u wrote): the real old host table stays in hosts.saved', async (t) => {
+  const first = await collect(unconfigureRule.apply(from(image()), makeCtx({ identity: 'unconfigure' })));
+  const again = first.map((o) => file(o.path, o.text ?? '', { mode: o.mode }));
+  const ctx = makeCtx({ identity: 'unconfigure' });
+  const out = await collect(unconfigureRule.apply(from(again), ctx));
+  t.equal(byPath(out, './etc/inet/hosts')!.text, DEFAULT_HOSTS);
+  t.equal(byPath(out, 'etc/inet/hosts.saved')!.text, HOSTS.toString('latin1'), 'not replaced by the default table');
+  t.match(ctx.report.toText(), 'unconfigure: etc/inet/hosts: not changed (already the default host table; etc/inet/hosts.saved left as it is)');
+});

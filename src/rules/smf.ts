@@ -59,6 +59,43 @@ export function pkgmapManifests(buf: Buffer): string[] {
   return out;
 }
 
+const HEAD = '# Added by zonep2v for zone ';
+/** A line this rule writes, exactly (commands() builds them from shell-safe names). */
+const OURS = /^(\/usr\/sbin\/svccfg delete -f \S+|\/usr\/sbin\/svccfg delhash -d \/\S+|rm -f \/\S+|\/usr\/sbin\/svcadm (enable|disable) (\S+))$/;
+
+/**
+ * The command lines of the zonep2v blocks an upgrade file ends with: an
+ * image p2v'd before (installing what `convert` wrote) has them, and running
+ * them twice at first boot only fails (svccfg delete of a deleted service).
+ * Only blocks at the very end count (a site line after them stops the
+ * search), and of several svcadm lines for one service only the last, the
+ * one in effect.
+ */
+export function trailingBlockLines(text: string): Set<string> {
+  const lines = text.split('\n');
+  const found = new Set<string>();
+  const pending: string[] = [];
+  const seenSvc = new Set<string>();
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!.trim();
+    if (l === '') continue;
+    if (l.startsWith(HEAD)) {
+      for (const p of pending) found.add(p);
+      pending.length = 0;
+      continue;
+    }
+    const m = OURS.exec(l);
+    if (!m) break;
+    const fmri = m[3];
+    if (fmri !== undefined) {
+      if (seenSvc.has(fmri)) continue;
+      seenSvc.add(fmri);
+    }
+    pending.push(l);
+  }
+  return found;
+}
+
 /** "svc:/x/y" for "x/y", "/x/y" or "svc:/x/y". */
 export function toFmri(s: string): string {
   const t = s.trim();
@@ -199,16 +236,22 @@ export const smfRule = defineRule(SMF, (ctx) => {
         report.note(`could not write the SMF changes to ${UPGRADE}; run them in the zone:\n${lines.join('\n')}`);
         return null;
       }
-      const head = `# Added by zonep2v for zone ${ctx.zone.name} on ${solarisDate(ctx.date)}`;
-      let text = [head, ...lines].join('\n') + '\n';
+      const head = `${HEAD}${ctx.zone.name} on ${solarisDate(ctx.date)}`;
       if (held) {
         const old = held.buf.toString('latin1');
-        text = old + (old === '' || old.endsWith('\n') ? '' : '\n') + text;
-        report.add(SMF, UPGRADE, 'appended', `${lines.length} lines`);
+        const there = trailingBlockLines(old);
+        const fresh = lines.filter((l) => !there.has(l));
+        const kept = lines.length - fresh.length;
+        if (fresh.length === 0) {
+          report.add(SMF, UPGRADE, 'not changed', `its ${lines.length} lines are there already (an earlier p2v of this image)`);
+          return held.entry;
+        }
+        const text = old + (old === '' || old.endsWith('\n') ? '' : '\n') + [head, ...fresh].join('\n') + '\n';
+        report.add(SMF, UPGRADE, 'appended', `${fresh.length} lines${kept ? ` (${kept} there already)` : ''}`);
         return withBody(held.entry, Buffer.from(text, 'latin1'));
       }
       report.add(SMF, UPGRADE, 'created', `${lines.length} lines`);
-      return addedFile(UPGRADE, text, { mode: 0o644, uid: ROOT, gid: SYS }, ctx);
+      return addedFile(UPGRADE, [head, ...lines].join('\n') + '\n', { mode: 0o644, uid: ROOT, gid: SYS }, ctx);
     },
   };
 });

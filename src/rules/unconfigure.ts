@@ -18,6 +18,9 @@
 // - etc/.UNCONFIGURED and reconfigure (at the image root) are created.
 // Copies p2v makes (hosts.saved, vfstab.orig) replace the image's own, as
 // sys-unconfig overwrites them; the image's copy is held until it is known.
+// A hosts file that is already the default table is left, with its
+// hosts.saved: a second -u (install of a `convert -u` archive) must not
+// replace the saved real table with the default one.
 
 import type { Entry } from '../entry.js';
 import { addedFile, hold, ROOT, withBody, type Held } from './make.js';
@@ -27,6 +30,7 @@ import { fields, fromLines, toLines } from './text.js';
 export const UNCONFIGURE = 'unconfigure';
 
 export const DEFAULT_HOSTS = '#\n# Internet host table\n#\n::1\tlocalhost\n127.0.0.1\tlocalhost\n';
+const DEFAULT_HOSTS_BUF = Buffer.from(DEFAULT_HOSTS, 'latin1');
 export const DEFAULT_TZ = 'PST8PDT';
 
 const REMOVED = new Set(['etc/defaultdomain', 'etc/inet/netmasks', 'etc/defaultrouter', 'etc/nodename']);
@@ -138,9 +142,16 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
     }
     switch (rel) {
       case 'etc/inet/hosts':
+        // Already the default table (an image p2v'd before, such as one
+        // `convert -u` wrote): saving it would replace the real old table
+        // in hosts.saved with this one.
+        if (h.buf.equals(DEFAULT_HOSTS_BUF)) {
+          add(rel, 'not changed', 'already the default host table; etc/inet/hosts.saved left as it is');
+          return h.entry;
+        }
         hostsSaved.ours = addedFile(hostsSaved.path, h.buf, { mode: e.mode, uid: e.uid, gid: e.gid }, ctx);
         add(rel, 'reset', 'default host table; the old one saved as etc/inet/hosts.saved');
-        return withBody(h.entry, Buffer.from(DEFAULT_HOSTS, 'latin1'));
+        return withBody(h.entry, DEFAULT_HOSTS_BUF);
       case 'etc/vfstab': {
         const r = removeNfsLines(h.buf);
         if (!r) return h.entry;
