@@ -53,6 +53,7 @@ const TYPES: Record<number, EntryType> = {
 };
 
 const TRAILER = 'TRAILER!!!';
+const SPARSE_HINT = 'the Solaris sparse-file map is damaged or hostile: recreate the archive';
 /**
  * Most zero-size newc/crc link members kept waiting for their data at once.
  * Writers emit a link group together (or all leftovers at the end), so real
@@ -365,7 +366,7 @@ class CpioParser {
     const nul = found < 0 || found > end ? -1 : found;
     if (nul !== end) {
       const partial = b.toString('latin1', at, nul >= 0 ? nul : end + 1);
-      throw new ArchiveError('bad-name', nul < 0 ? 'name not NUL-terminated' : 'name contains a NUL byte', { entry: partial, offset, index: this.index });
+      throw new ArchiveError('bad-name', nul < 0 ? 'name not NUL-terminated' : 'name contains a NUL byte', { entry: partial, offset, index: this.index }, 'the archive is damaged or hostile');
     }
     const path = b.toString('latin1', at, end);
     return { h, path, offset, where: { entry: path, offset, index: this.index }, dataPad: padding(h.filesize, h.align) };
@@ -507,10 +508,10 @@ class CpioParser {
     const { h, where } = m;
     const r = this.r;
     const verify = this.verifier(m);
-    if (h.filesize < HOLES_HDR + 1) throw new ArchiveError('bad-sparse', 'sparse file shorter than its map', where);
+    if (h.filesize < HOLES_HDR + 1) throw new ArchiveError('bad-sparse', 'sparse file shorter than its map', where, SPARSE_HINT);
     const hh = await readExact(r, HOLES_HDR, 'sparse file map', where);
     const parsed = parseHolesHeader(hh, h.filesize);
-    if (typeof parsed === 'string') throw new ArchiveError('bad-sparse', parsed, where);
+    if (typeof parsed === 'string') throw new ArchiveError('bad-sparse', parsed, where, SPARSE_HINT);
     const maxMeta = this.ctx.limits.maxMetaBytes;
     if (parsed.holesSize - HOLES_HDR > maxMeta) throw new ArchiveError('meta-too-large', `sparse map of ${parsed.holesSize} bytes, over the ${maxMeta} byte limit`, where, raiseLimit('meta', maxMeta));
     let initialSum = 0;
@@ -518,10 +519,10 @@ class CpioParser {
     const list = await readExact(r, parsed.holesSize - HOLES_HDR, 'sparse file map', where);
     if (verify) initialSum += byteSum(list);
     const regions = parseHolesList(list, parsed.origSize);
-    if (typeof regions === 'string') throw new ArchiveError('bad-sparse', regions, where);
+    if (typeof regions === 'string') throw new ArchiveError('bad-sparse', regions, where, SPARSE_HINT);
     const data = regions.reduce((n, x) => n + x.length, 0);
     const size = h.filesize - parsed.holesSize;
-    if (data !== size) throw new ArchiveError('bad-sparse', `sparse map covers ${data} bytes but ${size} follow`, where);
+    if (data !== size) throw new ArchiveError('bad-sparse', `sparse map covers ${data} bytes but ${size} follow`, where, SPARSE_HINT);
     e.sparse = regions;
     e.size = parsed.origSize;
     const body = new MemberBody(r, size, where, verify, initialSum);
@@ -571,7 +572,7 @@ class CpioParser {
     if (newcLike && h.filesize === 0) {
       if (h.variant === 'crc' && h.check !== 0) {
         const msg = `crc checksum mismatch: header says ${h.check}, data sums to 0`;
-        if (!this.ctx.lenient) throw new ArchiveError('checksum', msg, where);
+        if (!this.ctx.lenient) throw new ArchiveError('checksum', msg, where, 'the archive is corrupt: recreate or re-transfer it (--lenient keeps the file and warns)');
         this.warn('checksum', msg, where);
       }
       await skipExact(r, m.dataPad, 'padding', where);

@@ -51,7 +51,7 @@ import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type P
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
 import { WriteQueue, type QueuedFile } from './write-queue.js';
 import { F } from './write-ring.js';
-import { STILL_TAKEN, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
+import { STILL_TAKEN, STILL_TAKEN_HINT, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 
 export interface SinkCaps {
   /** Most body bytes this run may write (default: no cap). */
@@ -396,7 +396,7 @@ export class FsSink implements Sink {
     if (fd < 0) {
       this.clearLeaf(v.key, where, e.type);
       fd = this.fs.createExcl(v.key, createMode);
-      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where);
+      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where, STILL_TAKEN_HINT);
     }
     this.filesWrittenHere++;
     const rec = new Rec(FILE, 0, 0, true);
@@ -639,7 +639,7 @@ export class FsSink implements Sink {
       // A symlink (B11), file or anything else: the link itself goes.
       this.clearLeaf(key, where, 'dir');
       created = this.fs.mkdir(key, 0o700);
-      if (!created) throw new ArchiveError('io-error', STILL_TAKEN, where);
+      if (!created) throw new ArchiveError('io-error', STILL_TAKEN, where, STILL_TAKEN_HINT);
     }
     const st = this.fs.lstat(key);
     if (!st || !st.isDirectory()) throw new ArchiveError('io-error', 'the directory just created is not there', where);
@@ -750,7 +750,7 @@ export class FsSink implements Sink {
   private linkFile(existing: string, key: string, where: Where): void {
     if (this.fs.link(existing, key)) return;
     this.clearLeaf(key, where, 'hardlink');
-    if (!this.fs.link(existing, key)) throw new ArchiveError('io-error', STILL_TAKEN, where);
+    if (!this.fs.link(existing, key)) throw new ArchiveError('io-error', STILL_TAKEN, where, STILL_TAKEN_HINT);
   }
 
   private writeFifo(e: Entry, v: ValidPath, where: Where): void {
@@ -1145,7 +1145,7 @@ export class FsSink implements Sink {
     if (fd < 0) {
       this.clearLeaf(key, where, 'symlink');
       fd = this.fs.createExcl(key, 0);
-      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where);
+      if (fd < 0) throw new ArchiveError('io-error', STILL_TAKEN, where, STILL_TAKEN_HINT);
     }
     let st: fs.Stats;
     try {

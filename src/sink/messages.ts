@@ -2,6 +2,7 @@
 // on the file-writing one), so a message reads the same whichever wrote it.
 
 export const STILL_TAKEN = 'EEXIST: the path is still taken after removing what was there';
+export const STILL_TAKEN_HINT = 'something else is writing into the target directory: stop it and retry';
 
 /** An entry that would replace a directory that cannot go (non-empty, or a mount point). */
 export function replaceRefused(newType: string, code: string | undefined): { message: string; hint: string } {

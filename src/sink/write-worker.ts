@@ -11,7 +11,7 @@
 
 import fs from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { STILL_TAKEN, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
+import { STILL_TAKEN, STILL_TAKEN_HINT, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 const C = fs.constants;
@@ -90,7 +90,7 @@ function replacing(path: Buffer, newType: string, make: () => void): void {
   try {
     make();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw refused({ kind: 'io-error', message: STILL_TAKEN });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw refused({ kind: 'io-error', message: STILL_TAKEN, hint: STILL_TAKEN_HINT });
     throw e;
   }
 }
