@@ -370,7 +370,7 @@ t.test('caps: byte cap and free-space reserve', async (t) => {
     }
     return undefined;
   })();
-  t.match(err?.message ?? '', /reserve of \d+ bytes; \d+ bytes are available/, 'message gives needed and available figures');
+  t.match(err?.message ?? '', /^the file system is below the reserve of \d+ bytes kept free; \d+ bytes are available/, 'at the start: the reserve and the available figure (not "needs 0 bytes")');
   // The remedy must be one the user can act on: no option lowers the reserve.
   t.match(err?.hint ?? '', /^free at least \d+ bytes on the zonepath file system; the reserve stays free/, 'remedy: how much to free');
   t.notMatch(err?.hint ?? '', /lower the reserve$/);

@@ -1264,7 +1264,8 @@ export class FsSink implements Sink {
     if (st === undefined) return;
     const avail = st.bavail * st.bsize;
     if (avail - need < this.reserveBytes) {
-      throw new ArchiveError('no-space', `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes; ${avail} bytes are available under the root`, where, `free at least ${need + this.reserveBytes - avail} bytes on the zonepath file system; the reserve stays free for the system and no option lowers it`);
+      const what = need > 0 ? `needs ${need} bytes plus a reserve of ${this.reserveBytes} bytes` : `the file system is below the reserve of ${this.reserveBytes} bytes kept free`;
+      throw new ArchiveError('no-space', `${what}; ${avail} bytes are available under the root`, where, `free at least ${need + this.reserveBytes - avail} bytes on the zonepath file system; the reserve stays free for the system and no option lowers it`);
     }
     if (st.files > 0 && st.ffree < this.reserveInodes) {
       throw new ArchiveError('no-space', `only ${st.ffree} free inodes left (reserve ${this.reserveInodes})`, where, 'free inodes on the zonepath file system');
