@@ -90,6 +90,13 @@ export function parsePlan(text: string, file: string): Plan {
   const problems: string[] = [];
   let records: { where: string; raw: Raw }[];
   let format: Plan['format'];
+  const nul = body.indexOf('\0');
+  if (nul >= 0) {
+    // No path or command can hold a NUL (the filesystem checks would throw on it);
+    // a plan saved as UTF-16 is full of them.
+    const line = body.slice(0, nul).split('\n').length;
+    throw new PlanError([`line ${line}: the plan holds a NUL byte; save it as plain UTF-8 text (a spreadsheet's "Unicode text" is UTF-16)`]);
+  }
   if (first === '[' || first === '{') {
     format = 'json';
     records = jsonRecords(body, problems);
@@ -235,6 +242,12 @@ function checkZone(where: string, raw: Raw, baseDir: string, problems: string[])
   const bad = (m: string) => problems.push(`${where}: ${m}`);
   const before = problems.length;
   const abs = (p: string) => path.resolve(baseDir, p);
+  // A JSON "\u0000": no path, name or command can hold one.
+  const nul = Object.entries(raw).filter(([, v]) => [v ?? []].flat().some((s) => s.includes('\0')));
+  if (nul.length) {
+    for (const [k] of nul) bad(`${k} holds a NUL byte`);
+    return undefined;
+  }
 
   const zone = str(raw.zone);
   if (!zone) bad('zone is missing');

@@ -1,0 +1,38 @@
+// `zonep2v bulk`, the edges an operator meets: plans a spreadsheet wrote,
+// zonepaths that belong to another zone, two runs at once.
+
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tmpdir } from './lib/tree.js';
+import { runCli } from './lib/cli.js';
+import { parsePlan, PlanError } from '../src/bulk/plan.js';
+
+const work = tmpdir('zonep2v-bulk-edge-');
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+
+t.test('a NUL byte in the plan (a UTF-16 plan) is a plan problem: 253, not a crash', async (t) => {
+  const dir = path.join(work, 'nul');
+  fs.mkdirSync(dir);
+  const logs = path.join(dir, 'logs');
+  const archive = path.join(dir, 'a.flar');
+  fs.writeFileSync(archive, 'x');
+  const nulPlan = path.join(dir, 'nul.csv');
+  fs.writeFileSync(nulPlan, `zone,zonepath,source,identity\nw1,"${dir}/zones/w\0",${archive},u\n`);
+  let r = await runCli(['bulk', nulPlan, '--log-dir', logs]);
+  t.equal(r.code, 253, r.stderr);
+  t.match(r.stderr, /line 2: the plan holds a NUL byte; save it as plain UTF-8 text/);
+  t.notMatch(r.stderr, /TypeError|at /);
+
+  const utf16 = path.join(dir, 'utf16.csv');
+  fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`zone,zonepath,source,identity\r\nw1,${dir}/zones/w1,${archive},u\r\n`, 'utf16le')]));
+  r = await runCli(['bulk', utf16, '--log-dir', logs]);
+  t.equal(r.code, 253, r.stderr);
+  t.match(r.stderr, /line 1: the plan holds a NUL byte; save it as plain UTF-8 text/);
+  t.notOk(fs.existsSync(logs), 'nothing written');
+  t.notOk(fs.existsSync(path.join(dir, 'zones')), 'nothing written');
+
+  const e = t.throws(() => parsePlan('[{"zone": "a", "zonepath": "/z/a", "source": "x\\u0000", "identity": "u"}]', '/p.json')) as unknown as PlanError;
+  t.match(e.problems, [/zones\[0\] \(a\): source holds a NUL byte/], "a JSON \\u0000 escape too");
+  t.ok(e instanceof PlanError);
+});
