@@ -36,3 +36,25 @@ t.test('a NUL byte in the plan (a UTF-16 plan) is a plan problem: 253, not a cra
   t.match(e.problems, [/zones\[0\] \(a\): source holds a NUL byte/], "a JSON \\u0000 escape too");
   t.ok(e instanceof PlanError);
 });
+
+t.test('a zonepath whose state file names another zone is a plan problem, not a skip', async (t) => {
+  const dir = path.join(work, 'other-zone');
+  const logs = path.join(dir, 'logs');
+  const archive = path.join(dir, 'a.flar');
+  const zp = (n: string) => path.join(dir, 'zones', n);
+  fs.mkdirSync(path.join(zp('web1'), 'root'), { recursive: true });
+  fs.mkdirSync(path.join(zp('web2'), 'root'), { recursive: true });
+  fs.writeFileSync(archive, 'x');
+  const state = (zone: string, st: string) => JSON.stringify({ state: st, zone, source: archive, started: '2020-01-01T00:00:00.000Z', pid: 0 });
+  fs.writeFileSync(path.join(zp('web1'), '.zonep2v-state'), state('web1', 'installed'));
+  fs.writeFileSync(path.join(zp('web2'), '.zonep2v-state'), state('web2', 'incomplete'));
+  const plan = path.join(dir, 'plan.csv');
+  // A typo: web9 at web1's zonepath, web8 at web2's.
+  fs.writeFileSync(plan, `zone,zonepath,source,identity\nweb9,${zp('web1')},${archive},u\nweb8,${zp('web2')},${archive},u\n`);
+  const r = await runCli(['bulk', plan, '--log-dir', logs]);
+  t.equal(r.code, 253, `${r.stdout}${r.stderr}`);
+  t.match(r.stderr, new RegExp(`line 2 \\(web9\\): zonepath ${zp('web1')} holds zone web1 \\(installed\\), not web9`));
+  t.match(r.stderr, new RegExp(`line 3 \\(web8\\): zonepath ${zp('web2')} holds zone web2 \\(incomplete\\), not web8`));
+  t.notOk(fs.existsSync(logs), 'nothing started');
+  t.equal(JSON.parse(fs.readFileSync(path.join(zp('web2'), '.zonep2v-state'), 'utf8')).zone, 'web2', 'the other zone left alone');
+});

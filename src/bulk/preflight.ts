@@ -38,6 +38,12 @@ export function preflight(plan: Plan, opts: PreflightOptions): { decisions: Deci
       continue;
     }
     const st = zst ? readState(z.zonepath) : undefined;
+    // A state file written for another zone: the plan has the wrong zonepath
+    // (or name); "installed" would be a skip that never installs this zone.
+    if (st && st.zone !== '?' && st.zone !== z.zone) {
+      bad(`zonepath ${z.zonepath} holds zone ${st.zone} (${st.state}), not ${z.zone}: correct the zone or zonepath in the plan`);
+      continue;
+    }
     if (st?.state === 'installed') {
       decisions.push({ z, action: 'skip', result: 'skipped (installed)', clean: false });
       continue;
