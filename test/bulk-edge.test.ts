@@ -4,6 +4,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { tmpdir } from './lib/tree.js';
 import { runCli } from './lib/cli.js';
 import { parsePlan, PlanError } from '../src/bulk/plan.js';
@@ -57,4 +58,40 @@ t.test('a zonepath whose state file names another zone is a plan problem, not a 
   t.match(r.stderr, new RegExp(`line 3 \\(web8\\): zonepath ${zp('web2')} holds zone web2 \\(incomplete\\), not web8`));
   t.notOk(fs.existsSync(logs), 'nothing started');
   t.equal(JSON.parse(fs.readFileSync(path.join(zp('web2'), '.zonep2v-state'), 'utf8')).zone, 'web2', 'the other zone left alone');
+});
+
+t.test('a second bulk run on the same log directory is refused while the first runs; a dead run\'s lock is taken over', async (t) => {
+  const dir = path.join(work, 'lock');
+  const logs = path.join(dir, 'logs');
+  const archive = path.join(dir, 'a.flar');
+  const zp = path.join(dir, 'zones', 'w1');
+  fs.mkdirSync(path.join(zp, 'root'), { recursive: true });
+  fs.mkdirSync(logs, { recursive: true });
+  fs.writeFileSync(archive, 'x');
+  fs.writeFileSync(path.join(zp, '.zonep2v-state'), JSON.stringify({ state: 'installed', zone: 'w1', source: archive, started: '2020-01-01T00:00:00.000Z', pid: 0 }));
+  const w2 = path.join(dir, 'zones', 'w2');
+  const plan = path.join(dir, 'plan.csv');
+  fs.writeFileSync(plan, `zone,zonepath,source,identity\nw1,${zp},${archive},u\nw2,${w2},${archive},u\n`);
+  // A bulk run still going: a live node process holds the lock.
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.teardown(() => holder.kill('SIGKILL'));
+  await new Promise((r) => holder.once('spawn', r));
+  const lock = path.join(logs, 'bulk.lock');
+  fs.writeFileSync(lock, JSON.stringify({ pid: holder.pid, started: new Date(Date.now() + 2000).toISOString() }));
+  let r = await runCli(['bulk', plan, '--log-dir', logs]);
+  t.equal(r.code, 253, `${r.stdout}${r.stderr}`);
+  t.match(r.stderr, new RegExp(`another zonep2v bulk \\(pid ${holder.pid}, .*\\) is using the log directory ${logs}`));
+  t.notOk(fs.existsSync(w2), 'w2 not started');
+  t.notOk(fs.existsSync(path.join(logs, 'bulk-status.json')), 'no results recorded');
+  t.ok(fs.existsSync(lock), 'the running one keeps its lock');
+
+  // The holder dies (SIGKILL leaves the lock): the next run takes it over, and lets it go at the end.
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('close', r));
+  fs.rmSync(w2, { recursive: true, force: true });
+  fs.writeFileSync(plan, `zone,zonepath,source,identity\nw1,${zp},${archive},u\n`);
+  r = await runCli(['bulk', plan, '--log-dir', logs]);
+  t.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  t.match(r.stdout, /^w1\s+skipped \(installed\)/m);
+  t.notOk(fs.existsSync(lock), 'lock released');
 });

@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidIsInstall } from '../sink/zonepath.js';
 
 export interface ZoneStatus {
   result: string;
@@ -45,4 +46,44 @@ export function writeStatus(logDir: string, plan: string, results: Record<string
 /** Whether a recorded result counts as a failure to retry. */
 export function failedBefore(s: ZoneStatus | undefined): boolean {
   return !!s && (s.result === 'failed' || s.result === 'interrupted');
+}
+
+export const LOCK_FILE = 'bulk.lock';
+
+/**
+ * Claim the log directory for this run (an exclusive lock file with our pid):
+ * two bulk runs sharing it would start the same zones twice (one install of
+ * each refused), interleave the zones' logs and overwrite each other's
+ * results. A lock left by a run that died (SIGKILL) is taken over. Returns a
+ * release function, or the message for the refusal.
+ */
+export function lockLogDir(logDir: string, alive: (pid: number, started?: string) => boolean = pidIsInstall): (() => void) | string {
+  const file = path.join(logDir, LOCK_FILE);
+  const mine = JSON.stringify({ pid: process.pid, started: new Date().toISOString() });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, `${mine}\n`, { flag: 'wx', mode: 0o600 });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8').trim() === mine) fs.unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+    }
+    let held: { pid?: unknown; started?: unknown } = {};
+    try {
+      held = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof held;
+    } catch {
+      /* unreadable: a run that died while writing it */
+    }
+    const pid = typeof held.pid === 'number' ? held.pid : 0;
+    const started = typeof held.started === 'string' ? held.started : undefined;
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid, started)) {
+      return `another zonep2v bulk (pid ${pid}, started ${started ?? '?'}) is using the log directory ${logDir}; wait for it to finish (or stop it: kill ${pid}), or give another --log-dir`;
+    }
+    fs.rmSync(file, { force: true });
+  }
 }

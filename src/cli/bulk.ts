@@ -13,7 +13,7 @@ import { parsePlan, PlanError, type Plan } from '../bulk/plan.js';
 import { preflight } from '../bulk/preflight.js';
 import type { ZoneView } from '../bulk/runner.js';
 import { Scheduler } from '../bulk/scheduler.js';
-import { readStatus, writeStatus, type ZoneStatus } from '../bulk/status.js';
+import { lockLogDir, readStatus, writeStatus, type ZoneStatus } from '../bulk/status.js';
 import { formatSummary, LineReport, LiveTable, totals, type Display } from '../bulk/table.js';
 
 export const BULK_USAGE = `usage: zonep2v bulk PLAN [--jobs N] [--json] [--log-dir DIR] [--retry-failed-only]
@@ -62,7 +62,8 @@ with "..." when it holds a comma (double a quote inside):
 The whole plan is checked first (fields, duplicate zones or zonepaths, sources
 and files present, zone roots empty); any problem: exit 253, nothing started.
 A zone whose state file says installed is skipped; one an earlier run left
-incomplete is retried with --clean. Commands run without a terminal: ssh
+incomplete is retried with --clean. One run at a time per log directory
+(bulk.lock there): a second is refused (253). Commands run without a terminal: ssh
 needs keys (BatchMode), not passwords.
 
 Exit status: 0 every zone installed or skipped; 1 a zone failed; 253 bad
@@ -121,16 +122,25 @@ export async function bulkCommand(argv: string[]): Promise<number> {
     return usage(`${planFile}: ${new PlanError([...e.problems, ...more]).message}`);
   }
   if (values['retry-failed-only'] && !status) return usage(`--retry-failed-only: no earlier run recorded in ${logDir} (bulk-status.json)`);
-  const { decisions, problems } = preflight(plan, pfOpts);
+  let { decisions, problems } = preflight(plan, pfOpts);
   if (problems.length) return usage(`${planFile}: ${new PlanError(problems).message}`);
+  let release: (() => void) | string;
   try {
     fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
     fs.accessSync(logDir, fs.constants.W_OK);
+    release = lockLogDir(logDir);
   } catch (e) {
     return usage(`cannot use the log directory ${logDir}: ${(e as Error).message}`);
   }
-
-  return runPlan(plan, planFile, decisions, { jobs, json: !!values.json, logDir });
+  if (typeof release === 'string') return usage(release);
+  try {
+    // Again under the lock: a run that held it may have installed or failed zones since.
+    ({ decisions, problems } = preflight(plan, { ...pfOpts, status: readStatus(logDir) }));
+    if (problems.length) return usage(`${planFile}: ${new PlanError(problems).message}`);
+    return await runPlan(plan, planFile, decisions, { jobs, json: !!values.json, logDir });
+  } finally {
+    release();
+  }
 }
 
 async function runPlan(plan: Plan, planFile: string, decisions: ReturnType<typeof preflight>['decisions'], o: { jobs: number; json: boolean; logDir: string }): Promise<number> {
