@@ -95,3 +95,18 @@ t.test('a second bulk run on the same log directory is refused while the first r
   t.match(r.stdout, /^w1\s+skipped \(installed\)/m);
   t.notOk(fs.existsSync(lock), 'lock released');
 });
+
+t.test('zonepaths inside others: every depth, not a name that merely starts the same; a 20 000-zone plan', async (t) => {
+  const e = t.throws(() =>
+    parsePlan(['zone,zonepath,source,identity', 'a,/z/a,x,u', 'b,/z/a-b,x,u', 'c,/z/a/x/y/c,x,u', 'd,/z/ab/d,x,u', 'e,/z/a-b/e,x,u'].join('\n'), '/p.csv'),
+  ) as unknown as PlanError;
+  t.same(e.problems, [
+    'line 4 (c): zonepath /z/a/x/y/c is inside the zonepath of line 2 (a) (/z/a)',
+    'line 6 (e): zonepath /z/a-b/e is inside the zonepath of line 3 (b) (/z/a-b)',
+  ]);
+  const rows = ['zone,zonepath,source,identity'];
+  for (let i = 0; i < 20_000; i++) rows.push(`z${i},/zones/${i % 100}/z${i},cmd:cat x${i},u`);
+  t.equal(parsePlan(rows.join('\n'), '/p.csv').zones.length, 20_000);
+  rows.push('zin,/zones/7/z7/inner,cmd:cat y,u');
+  t.throws(() => parsePlan(rows.join('\n'), '/p.csv'), /line 20002 \(zin\): zonepath \/zones\/7\/z7\/inner is inside the zonepath of line 9 \(z7\)/);
+});

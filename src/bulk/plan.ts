@@ -357,9 +357,14 @@ function crossCheck(zones: PlanZone[], problems: string[]): void {
     const b = sorted[i]!;
     if (a.zonepath === b.zonepath) problems.push(`${b.where}: zonepath ${b.zonepath} is also the zonepath of ${a.where}`);
   }
-  for (const a of zones) {
-    for (const b of zones) {
-      if (a !== b && b.zonepath.startsWith(`${a.zonepath}/`)) problems.push(`${b.where}: zonepath ${b.zonepath} is inside the zonepath of ${a.where} (${a.zonepath})`);
+  // Each zonepath's ancestors looked up (the first zone of a zonepath): linear
+  // in the plan, where comparing every pair took seconds for 10 000 zones.
+  const byPath = new Map<string, PlanZone>();
+  for (const z of zones) if (!byPath.has(z.zonepath)) byPath.set(z.zonepath, z);
+  for (const b of zones) {
+    for (let p = path.dirname(b.zonepath); p !== '/'; p = path.dirname(p)) {
+      const a = byPath.get(p);
+      if (a) problems.push(`${b.where}: zonepath ${b.zonepath} is inside the zonepath of ${a.where} (${a.zonepath})`);
     }
   }
 }
