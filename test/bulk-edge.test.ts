@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from './lib/tree.js';
 import { runCli } from './lib/cli.js';
 import { parsePlan, PlanError } from '../src/bulk/plan.js';
+import { parseCsv } from '../src/bulk/csv.js';
 
 const work = tmpdir('zonep2v-bulk-edge-');
 t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -109,4 +110,17 @@ t.test('zonepaths inside others: every depth, not a name that merely starts the 
   t.equal(parsePlan(rows.join('\n'), '/p.csv').zones.length, 20_000);
   rows.push('zin,/zones/7/z7/inner,cmd:cat y,u');
   t.throws(() => parsePlan(rows.join('\n'), '/p.csv'), /line 20002 \(zin\): zonepath \/zones\/7\/z7\/inner is inside the zonepath of line 9 \(z7\)/);
+});
+
+t.test('CSV: lines of only spaces or tabs, and indented comments, are skipped like blank and comment lines', async (t) => {
+  t.same(parseCsv('a,b\n   \n\t# note\r\n  \t\r\nc,d\n  '), [
+    { line: 1, fields: ['a', 'b'] },
+    { line: 5, fields: ['c', 'd'] },
+  ]);
+  t.same(parseCsv('a, "b"\n  c,d'), [
+    { line: 1, fields: ['a', 'b'] },
+    { line: 2, fields: ['c', 'd'] },
+  ], 'a record that starts with blanks is still a record');
+  const plan = parsePlan('zone,zonepath,source,identity\n  # wave 1\nweb1,/z/web1,x,u\n \n', '/p/plan.csv');
+  t.same(plan.zones.map((z) => z.where), ['line 3 (web1)']);
 });

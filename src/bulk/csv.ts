@@ -24,7 +24,12 @@ export function parseCsv(text: string): CsvRow[] {
   let i = 0;
   let line = 1;
   while (i < s.length) {
-    // Start of a record: skip blank and comment lines.
+    // Start of a record: skip blank and comment lines (spaces and tabs before
+    // the end of the line or the # too: an editor's indent, trailing blanks).
+    let j = i;
+    while (s[j] === ' ' || s[j] === '\t') j++;
+    if (j === s.length || s[j] === '\n' || s[j] === '#' || (s[j] === '\r' && s[j + 1] === '\n')) i = j;
+    if (i >= s.length) break;
     if (s[i] === '\n' || (s[i] === '\r' && s[i + 1] === '\n')) {
       i += s[i] === '\r' ? 2 : 1;
       line++;
