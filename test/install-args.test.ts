@@ -56,6 +56,10 @@ t.test('bad values', async (t) => {
   fails(t, ['z', '/zp', '-d', 'rel', '-u'], "Pathname specified to -d 'rel' must be absolute.");
   fails(t, ['z', 'rel/zp', '-a', '/a', '-u'], /zonepath must be absolute/);
   fails(t, ['bad zone', '/zp', '-a', '/a', '-u'], /invalid zone name/);
+  // zonecfg reserves these: refused before anything is written, not at attach.
+  fails(t, ['global', '/zp', '-a', '/a', '-u'], /"global" is a reserved zone name/);
+  fails(t, ['SUNWtest', '/zp', '-a', '/a', '-u'], /"SUNWtest" is a reserved zone name/);
+  t.equal(parseInstallArgs(['SUNwise', '/zp', '-a', '/a', '-u']).zone, 'SUNwise', 'only the exact SUNW prefix');
   fails(t, ['z', '/zp', '-a', '/a', '-u', '-b', '12'], /patch id/);
   fails(t, ['z', '/zp', '-a', '/a', '-u', '--ip-type', 'both'], /--ip-type/);
   fails(t, ['z', '/zp', '-a', '/a', '-u', '--net', 'e1000g0'], /physical=NAME/);

@@ -178,6 +178,8 @@ export function parseInstallArgs(argv: string[]): InstallArgs {
   if (!has('u') && !has('p')) throw new UsageError('zoneadm install: you must specify -u (sys-unconfig) or -p (preserve identity).');
   if (!base.zone) throw new UsageError('the zone name is missing: zonep2v install <zonename> <zonepath> ... or -z NAME -R ZONEPATH');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(base.zone)) throw new UsageError(`invalid zone name ${JSON.stringify(base.zone)}`);
+  // zonecfg's reserved names: zoneadm would refuse the zone only at attach.
+  if (base.zone === 'global' || base.zone.startsWith('SUNW')) throw new UsageError(`${JSON.stringify(base.zone)} is a reserved zone name ('global' and names starting with SUNW are): choose another`);
   if (!base.zonepath) throw new UsageError('the zonepath is missing: zonep2v install <zonename> <zonepath> ... or -z NAME -R ZONEPATH');
   if (!base.zonepath.startsWith('/')) throw new UsageError(`the zonepath must be absolute: ${JSON.stringify(base.zonepath)}`);
   // Solaris's -d - installs the data already in the zonepath; a streaming p2v has nothing to read.
