@@ -171,7 +171,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
 
   const stderr = (s: string) => process.stderr.write(`zonep2v inspect: ${s}\n`);
   const warnings = new Warnings(stderr, false);
-  const sink = new CountSink();
+  const sink = new CountSink({ caps: args.limits.sink, lenient: args.lenient });
   const observer = new ImageObserver();
   const zonepath = zone.zonepath ?? `/zones/${zone.name}`;
   const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(), removeWritten: (p) => sink.removeWritten(p), site });
@@ -206,7 +206,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     };
   } catch (e) {
     const { message } = describeError(e);
-    input.error = { kind: (e as { kind?: string }).kind, message };
+    input.error = { kind: (e as { kind?: string }).kind, message, ...(e === sink.failure ? { writing: true } : {}) };
   }
   input.warnings = Object.fromEntries(warnings.counts);
 

@@ -5,11 +5,14 @@
 // paths an install would remove, and takes them off the counts.
 //
 // Memory: a count per directory (not per entry), plus the names of the
-// shallow entries (depth <= 3, e.g. etc/zones/<zone>.xml), which are few.
+// shallow entries (depth <= 3, e.g. etc/zones/<zone>.xml), which are few;
+// and the shadow tree (shadow-tree.ts), which checks each entry as install's
+// filesystem sink would and fails where it would fail.
 
 import type { Entry } from '../entry.js';
 import { isAtOrUnder, normPath } from '../rules/path.js';
 import { NullSink } from '../sink/null.js';
+import { ShadowTree, type ShadowOptions } from './shadow-tree.js';
 import type { Sink, SinkStats } from '../sink/types.js';
 
 const SHALLOW = 3;
@@ -23,6 +26,9 @@ export interface CountStats extends SinkStats {
 
 export class CountSink implements Sink {
   private readonly inner = new NullSink();
+  private readonly shadow: ShadowTree;
+  /** The error the shadow tree raised: where an install would fail writing, not reading. */
+  failure?: Error;
   private readonly byType: Record<string, number> = {};
   /** Directory key -> entries written directly in it. */
   private readonly perDir = new Map<string, number>();
@@ -33,7 +39,19 @@ export class CountSink implements Sink {
   private removed = 0;
   private entries = 0;
 
+  constructor(opts: ShadowOptions = {}) {
+    this.shadow = new ShadowTree(opts);
+  }
+
   async write(e: Entry): Promise<void> {
+    let kept: boolean;
+    try {
+      kept = this.shadow.write(e);
+    } catch (err) {
+      this.failure = err as Error;
+      throw err;
+    }
+    if (!kept) return;
     await this.inner.write(e);
     this.entries++;
     this.byType[e.type] = (this.byType[e.type] ?? 0) + 1;
@@ -48,6 +66,7 @@ export class CountSink implements Sink {
 
   async removeWritten(relPath: string): Promise<number> {
     const rel = normPath(relPath);
+    this.shadow.remove(rel);
     let n = 0;
     // Everything below: the entries written directly in each directory at or under rel.
     for (const [d, k] of [...this.perDir]) {

@@ -50,8 +50,8 @@ export interface InspectInput {
   identityGiven: boolean;
   report: Report;
   output?: CountStats;
-  /** The stream failed: install would fail the same way. */
-  error?: { kind?: string; message: string };
+  /** The stream failed: install would fail the same way (writing: at an entry its sink refuses). */
+  error?: { kind?: string; message: string; writing?: boolean };
   /** Zone configuration refusal (sparse root), as install would print it. */
   zoneError?: string;
   /** unsafe: p2v's refusals of directories that are symlinks (install fails on them). */
@@ -108,7 +108,7 @@ export interface InspectDoc {
   notes: string[];
   issues: Issue[];
   zonecfg: string;
-  error: { kind?: string; message: string } | null;
+  error: { kind?: string; message: string; writing?: boolean } | null;
   warnings: Record<string, number>;
   verdict: { ok: boolean; exit: 0 | 1; blockers: number; warnings: number };
 }
@@ -237,7 +237,7 @@ export function buildInspect(inp: InspectInput): InspectDoc {
 
   // Blockers: what makes an install fail.
   if (inp.zoneError) issue('zonecfg', 'blocker', inp.zoneError);
-  if (inp.error) issue('archive', 'blocker', `the image cannot be read to the end: ${inp.error.message}`);
+  if (inp.error) issue('archive', 'blocker', `${inp.error.writing ? 'an install would stop writing the zone root' : 'the image cannot be read to the end'}: ${inp.error.message}`);
   if (inp.attach) {
     const { sanity, compare } = inp.attach;
     if (!sanity.ok) for (const m of sanity.messages.filter((x) => !/Sanity Check: (Passed|FAILED)/.test(x))) issue('sanity', 'blocker', m.trim());

@@ -1337,7 +1337,7 @@ function notExtracted(shown: string, where: Where): ArchiveError {
   return new ArchiveError('bad-hardlink', m.message, where, m.hint);
 }
 
-function isId(n: number): boolean {
+export function isId(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
 }
 

@@ -1,0 +1,198 @@
+// What install's filesystem sink (sink/fs.ts) would find, kept in memory so
+// that inspect, which writes nothing, stops where an install would: the same
+// name checks (path.ts), owner and size checks, the same rules for what may
+// replace what (a non-empty directory is never replaced), for parents (never
+// through a symbolic link or a non-directory) and for hard links (only to a
+// regular file this run wrote), and the same --limit caps (bytes written,
+// symbolic-link target bytes, records held). Errors are FsSink's, word for
+// word, so inspect's blocker is the install's error.
+//
+// The tree modelled is a fresh zone root (install refuses any other). Memory:
+// one record per path (a regular file too: the disk answers that for FsSink).
+
+import { bodyLength, displayPath, type Entry } from '../entry.js';
+import { ArchiveError, raiseLimit, type Where } from '../errors.js';
+import { isId, LENIENT_KINDS, type SinkCaps } from '../sink/fs.js';
+import { linkTargetMissing, replaceRefused } from '../sink/messages.js';
+import { validateLinkTarget, validatePath, type ValidPath } from '../sink/path.js';
+
+const DIR = 1;
+const FILE = 2;
+/** A symbolic link (FsSink's placeholder until finish()). */
+const LINK = 3;
+const FIFO = 4;
+const KIND_NAME = ['', 'directory', 'regular file', 'symbolic link (not yet created)', 'FIFO'];
+
+export interface ShadowOptions {
+  caps?: Pick<SinkCaps, 'maxBytes' | 'maxLinkTargetBytes' | 'maxHeld'>;
+  /** --lenient: FsSink's LENIENT_KINDS skip the entry instead of failing. */
+  lenient?: boolean;
+}
+
+export class ShadowTree {
+  private readonly nodes = new Map<string, number>();
+  /** Children per directory key (to refuse replacing a non-empty one). */
+  private readonly children = new Map<string, number>();
+  /** Records FsSink would hold until finish(): everything but regular files. */
+  private held = 0;
+  private bytes = 0;
+  private linkTargetBytes = 0;
+  private readonly maxBytes: number;
+  private readonly maxLinkTargetBytes: number;
+  private readonly maxHeld: number;
+  private readonly lenient: boolean;
+
+  constructor(o: ShadowOptions = {}) {
+    this.maxBytes = o.caps?.maxBytes ?? Infinity;
+    this.maxLinkTargetBytes = o.caps?.maxLinkTargetBytes ?? 32 * 1024 * 1024;
+    this.maxHeld = o.caps?.maxHeld ?? 2 * 1024 * 1024;
+    this.lenient = o.lenient ?? false;
+  }
+
+  /**
+   * Apply one entry as FsSink would. Returns false when FsSink would skip it
+   * (a device, a socket, a lenient rejection, a self hard link); throws
+   * FsSink's error where an install would fail.
+   */
+  write(e: Entry): boolean {
+    const where: Where = { entry: e.path, offset: e.offset, index: e.index };
+    try {
+      return this.dispatch(e, where);
+    } catch (err) {
+      if (this.lenient && err instanceof ArchiveError && LENIENT_KINDS.has(err.kind)) return false;
+      throw err;
+    }
+  }
+
+  /** The nested-zones rule removing what was written at and under `key`. */
+  remove(key: string): void {
+    const prefix = `${key}/`;
+    for (const k of [...this.nodes.keys()]) if (k === key || k.startsWith(prefix)) this.drop(k);
+  }
+
+  private dispatch(e: Entry, where: Where): boolean {
+    const v = validatePath(e.path, where);
+    if (v.key === '') {
+      if (e.type === 'dir') return true;
+      throw new ArchiveError('unsafe-path', `a ${e.type} entry cannot replace the extraction root`, where, 'the archive is corrupt or hostile');
+    }
+    if (v.trailingSlash && e.type !== 'dir') throw new ArchiveError('trailing-slash', `a ${e.type} entry has a name ending in '/'`, where);
+    if (e.type === 'char' || e.type === 'block' || e.type === 'socket') return false;
+    if (!isId(e.uid) || !isId(e.gid)) throw new ArchiveError('bad-owner', `owner ${e.uid}:${e.gid} is out of range`, where, 'uids and gids must be 0..4294967294');
+    switch (e.type) {
+      case 'file':
+        this.file(e, v, where);
+        return true;
+      case 'dir':
+        this.parentDir(v.parent, where);
+        if (this.nodes.get(v.key) !== DIR) this.put(v.key, DIR, where, 'dir');
+        return true;
+      case 'symlink': {
+        const target = validateLinkTarget(e.linkTarget, where);
+        this.linkTargetBytes += target.length;
+        if (this.linkTargetBytes > this.maxLinkTargetBytes) {
+          throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', this.maxLinkTargetBytes));
+        }
+        this.parentDir(v.parent, where);
+        this.put(v.key, LINK, where, 'symlink');
+        return true;
+      }
+      case 'hardlink':
+        return this.hardlink(e, v, where);
+      case 'fifo':
+        this.parentDir(v.parent, where);
+        this.put(v.key, FIFO, where, 'fifo');
+        return true;
+      default:
+        throw new ArchiveError('bad-type', `unsupported entry type ${JSON.stringify(e.type)}`, where);
+    }
+  }
+
+  private file(e: Entry, v: ValidPath, where: Where): void {
+    const len = bodyLength(e);
+    if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isSafeInteger(len) || len < 0) throw new ArchiveError('bad-size', `size ${e.size} is not a valid file size`, where);
+    let end = 0;
+    for (const r of e.sparse ?? []) {
+      if (!Number.isSafeInteger(r.offset) || !Number.isSafeInteger(r.length) || r.offset < end || r.length < 0 || r.offset + r.length > e.size) {
+        throw new ArchiveError('bad-sparse', `sparse region ${r.offset}+${r.length} overlaps, is out of order or passes the file size ${e.size}`, where);
+      }
+      end = r.offset + r.length;
+    }
+    if (this.bytes + len > this.maxBytes) {
+      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'the archive holds more data than --limit bytes allows: raise it if the archive is genuine');
+    }
+    this.parentDir(v.parent, where);
+    this.put(v.key, FILE, where, 'file');
+    this.bytes += len;
+  }
+
+  private hardlink(e: Entry, v: ValidPath, where: Where): boolean {
+    if (e.linkTarget === undefined || e.linkTarget === '') throw new ArchiveError('bad-hardlink', 'the hard link has no target', where);
+    const t = validatePath(e.linkTarget, where, undefined, 'hard-link target');
+    if (t.key === v.key) return false;
+    const shown = displayPath(t.key);
+    const kind = t.key === '' ? undefined : this.nodes.get(t.key);
+    if (kind === undefined) {
+      const m = linkTargetMissing(shown);
+      throw new ArchiveError('bad-hardlink', m.message, where, m.hint);
+    }
+    if (kind === DIR || kind === FIFO) throw new ArchiveError('bad-hardlink', `hard-link target ${shown} is a ${KIND_NAME[kind]}`, where, 'hard links may only point at regular files');
+    this.parentDir(v.parent, where);
+    this.put(v.key, kind, where, 'hardlink');
+    return true;
+  }
+
+  /** Every component of `pkey` a directory, made when missing (FsSink.parentDir). */
+  private parentDir(pkey: string, where: Where): void {
+    if (pkey === '' || this.nodes.get(pkey) === DIR) return;
+    let at = 0;
+    for (;;) {
+      const slash = pkey.indexOf('/', at);
+      const k = slash === -1 ? pkey : pkey.slice(0, slash);
+      const kind = this.nodes.get(k);
+      if (kind === undefined) this.add(k, DIR, where);
+      else if (kind === LINK) throw new ArchiveError('through-symlink', `the path goes through the symbolic link ${displayPath(k)}`, where, 'nothing is written through a link');
+      else if (kind !== DIR) throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is ${kind === FILE ? 'not a directory' : `a ${KIND_NAME[kind]}`}`, where);
+      if (slash === -1) return;
+      at = slash + 1;
+    }
+  }
+
+  /** `key` becomes `kind`, replacing what was there (a directory only when empty). */
+  private put(key: string, kind: number, where: Where, newType: string): void {
+    const old = this.nodes.get(key);
+    if (old === DIR && (this.children.get(key) ?? 0) > 0) {
+      const r = replaceRefused(newType, undefined);
+      throw new ArchiveError('not-empty', r.message, where, r.hint);
+    }
+    if (old !== undefined) this.drop(key);
+    this.add(key, kind, where);
+  }
+
+  private add(key: string, kind: number, where: Where): void {
+    this.nodes.set(key, kind);
+    const slash = key.lastIndexOf('/');
+    if (slash !== -1) {
+      const p = key.slice(0, slash);
+      this.children.set(p, (this.children.get(p) ?? 0) + 1);
+    }
+    if (kind !== FILE && ++this.held > this.maxHeld) {
+      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', this.maxHeld));
+    }
+  }
+
+  private drop(key: string): void {
+    const kind = this.nodes.get(key);
+    if (kind === undefined) return;
+    this.nodes.delete(key);
+    this.children.delete(key);
+    if (kind !== FILE) this.held--;
+    const slash = key.lastIndexOf('/');
+    if (slash !== -1) {
+      const p = key.slice(0, slash);
+      const n = (this.children.get(p) ?? 0) - 1;
+      if (n > 0) this.children.set(p, n);
+      else this.children.delete(p);
+    }
+  }
+}
