@@ -30,7 +30,8 @@ It ends with a ready zonecfg command file for the zone.
 
 Options:
   -u | -p                  inspect as install -u (sys-unconfig) or -p (default)
-      --zone NAME          zone name (default: the zone configuration's, or "zone")
+      --zone NAME          zone name (default: the zone configuration's, or "zone");
+                           where zonecfg is on PATH, its configuration is read as install does
       --zonepath PATH      zonepath for the zonecfg file (default /zones/NAME)
       --zone-config FILE   the zone's etc/zones/NAME.xml
       --ip-type shared|exclusive
@@ -152,6 +153,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   let zone: ParsedZone;
   let hostInv: Inventory;
   let site: RuleContext['site'];
+  let zoneNote: string | undefined;
   try {
     const a = parse(argv);
     if (a === 'help') {
@@ -159,7 +161,17 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     args = a;
-    zone = await loadZone({ zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net });
+    // As install: with --zone and no --zone-config, the zone's configuration
+    // from zonecfg where there is one (a sparse root, ip-type and net change
+    // the verdict); a zone not configured yet is inspected with the options.
+    const zopts = { zone: args.zone, zonepath: args.zonepath, zoneConfig: args.zoneConfig, ipType: args.ipType, net: args.net };
+    try {
+      zone = await loadZone({ ...zopts, useZonecfg: true });
+    } catch (e) {
+      if ((e as Error).name !== 'ZoneConfigError' || !/^zonecfg -z /.test((e as Error).message)) throw e;
+      zone = await loadZone(zopts);
+      zoneNote = `${(e as Error).message}: inspected with the options given; install reads the zone's configuration from zonecfg, so configure the zone first (the zonecfg command file below)`;
+    }
     hostInv = await loadHostInventory(args);
     site = loadSiteConfig(args.config);
     checkSourceFiles(args.archive, args.dir);
@@ -185,6 +197,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     identityGiven: args.identityGiven,
     report: ctx.report,
     zoneError: checkWholeRoot(zone),
+    zoneNote,
     host: { label: args.hostManifest ? `manifest ${args.hostManifest}` : `root ${args.hostRoot ?? '/'}`, inventory: hostInv },
   };
   try {

@@ -54,6 +54,8 @@ export interface InspectInput {
   error?: { kind?: string; message: string; writing?: boolean };
   /** Zone configuration refusal (sparse root), as install would print it. */
   zoneError?: string;
+  /** Why the zone's configuration could not be read from zonecfg (inspected with the options instead). */
+  zoneNote?: string;
   /** unsafe: p2v's refusals of directories that are symlinks (install fails on them). */
   /** backout: Solaris's refusal of -b patches that cannot be backed out (empty: none). */
   attach?: { sanity: SanityResult; compare: CompareResult; unsafe?: string[]; backout?: string[] };
@@ -237,6 +239,7 @@ export function buildInspect(inp: InspectInput): InspectDoc {
 
   // Blockers: what makes an install fail.
   if (inp.zoneError) issue('zonecfg', 'blocker', inp.zoneError);
+  if (inp.zoneNote) issue('zonecfg', 'warning', inp.zoneNote);
   if (inp.error) issue('archive', 'blocker', `${inp.error.writing ? 'an install would stop writing the zone root' : 'the image cannot be read to the end'}: ${inp.error.message}`);
   if (inp.attach) {
     const { sanity, compare } = inp.attach;
