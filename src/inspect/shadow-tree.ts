@@ -8,13 +8,16 @@
 // word, so inspect's blocker is the install's error.
 //
 // The tree modelled is a fresh zone root (install refuses any other). Memory:
-// one record per path (a regular file too: the disk answers that for FsSink).
+// a record per directory, link and FIFO (FsSink holds those too, capped by
+// --limit held); regular files only as hashes (file-set.ts), where FsSink
+// asks the disk.
 
 import { bodyLength, displayPath, type Entry } from '../entry.js';
 import { ArchiveError, raiseLimit, type Where } from '../errors.js';
 import { isId, LENIENT_KINDS, type SinkCaps } from '../sink/fs.js';
 import { linkTargetMissing, replaceRefused } from '../sink/messages.js';
 import { validateLinkTarget, validatePath, type ValidPath } from '../sink/path.js';
+import { dirHash, FileSet } from './file-set.js';
 
 const DIR = 1;
 const FILE = 2;
@@ -30,7 +33,9 @@ export interface ShadowOptions {
 }
 
 export class ShadowTree {
+  /** Directories, links and FIFOs. */
   private readonly nodes = new Map<string, number>();
+  private readonly files = new FileSet();
   /** Children per directory key (to refuse replacing a non-empty one). */
   private readonly children = new Map<string, number>();
   /** Records FsSink would hold until finish(): everything but regular files. */
@@ -67,7 +72,15 @@ export class ShadowTree {
   /** The nested-zones rule removing what was written at and under `key`. */
   remove(key: string): void {
     const prefix = `${key}/`;
-    for (const k of [...this.nodes.keys()]) if (k === key || k.startsWith(prefix)) this.drop(k);
+    const dirs = new Set<number>();
+    for (const [k, kind] of [...this.nodes]) {
+      if (k !== key && !k.startsWith(prefix)) continue;
+      if (kind === DIR) dirs.add(dirHash(k));
+      this.drop(k);
+    }
+    if (this.files.has(key)) this.drop(key);
+    // The files in those directories (their own counts went with them).
+    if (dirs.size) this.files.deleteChildrenOf(dirs);
   }
 
   private dispatch(e: Entry, where: Where): boolean {
@@ -131,7 +144,7 @@ export class ShadowTree {
     const t = validatePath(e.linkTarget, where, undefined, 'hard-link target');
     if (t.key === v.key) return false;
     const shown = displayPath(t.key);
-    const kind = t.key === '' ? undefined : this.nodes.get(t.key);
+    const kind = t.key === '' ? undefined : this.kindOf(t.key);
     if (kind === undefined) {
       const m = linkTargetMissing(shown);
       throw new ArchiveError('bad-hardlink', m.message, where, m.hint);
@@ -149,7 +162,7 @@ export class ShadowTree {
     for (;;) {
       const slash = pkey.indexOf('/', at);
       const k = slash === -1 ? pkey : pkey.slice(0, slash);
-      const kind = this.nodes.get(k);
+      const kind = this.kindOf(k);
       if (kind === undefined) this.add(k, DIR, where);
       else if (kind === LINK) throw new ArchiveError('through-symlink', `the path goes through the symbolic link ${displayPath(k)}`, where, 'nothing is written through a link');
       else if (kind !== DIR) throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is ${kind === FILE ? 'not a directory' : `a ${KIND_NAME[kind]}`}`, where);
@@ -160,7 +173,7 @@ export class ShadowTree {
 
   /** `key` becomes `kind`, replacing what was there (a directory only when empty). */
   private put(key: string, kind: number, where: Where, newType: string): void {
-    const old = this.nodes.get(key);
+    const old = this.kindOf(key);
     if (old === DIR && (this.children.get(key) ?? 0) > 0) {
       const r = replaceRefused(newType, undefined);
       throw new ArchiveError('not-empty', r.message, where, r.hint);
@@ -169,8 +182,13 @@ export class ShadowTree {
     this.add(key, kind, where);
   }
 
+  private kindOf(key: string): number | undefined {
+    return this.nodes.get(key) ?? (this.files.has(key) ? FILE : undefined);
+  }
+
   private add(key: string, kind: number, where: Where): void {
-    this.nodes.set(key, kind);
+    if (kind === FILE) this.files.add(key);
+    else this.nodes.set(key, kind);
     const slash = key.lastIndexOf('/');
     if (slash !== -1) {
       const p = key.slice(0, slash);
@@ -182,9 +200,10 @@ export class ShadowTree {
   }
 
   private drop(key: string): void {
-    const kind = this.nodes.get(key);
+    const kind = this.kindOf(key);
     if (kind === undefined) return;
-    this.nodes.delete(key);
+    if (kind === FILE) this.files.delete(key);
+    else this.nodes.delete(key);
     this.children.delete(key);
     if (kind !== FILE) this.held--;
     const slash = key.lastIndexOf('/');
