@@ -62,8 +62,10 @@ export class UsageError extends Error {
 function formatMessage(message: string, where: Where, hint?: string): string {
   const parts: string[] = [];
   if (where.entry !== undefined) parts.push(`entry ${displayPath(where.entry)}`);
-  if (where.index !== undefined) parts.push(`#${where.index}`);
-  if (where.offset !== undefined) parts.push(`at offset ${where.offset}`);
+  // An entry p2v added (rules/make.ts) has index and offset -1: it is in no archive.
+  if (where.index !== undefined && where.index >= 0) parts.push(`#${where.index}`);
+  if (where.offset !== undefined && where.offset >= 0) parts.push(`at offset ${where.offset}`);
+  else if (where.entry !== undefined && (where.index ?? 0) < 0) parts.push('(added by p2v)');
   let s = parts.length ? `${parts.join(' ')}: ${message}` : message;
   if (hint) s += ` (${hint})`;
   return s;

@@ -111,6 +111,18 @@ t.test('golden: an image newer than the host', async (t) => {
   t.match(r.stdout, /--Result: an install would FAIL/);
 });
 
+t.test('refusals: --json still gives a document; an unwritable --zonecfg-file is refused before the image is read', async (t) => {
+  const r = await inspect(['-a', path.join(work, 'no-such.flar'), '--host-root', host, '--json']);
+  t.equal(r.code, 253);
+  const doc = JSON.parse(r.stdout);
+  t.same([doc.v, doc.error.kind, doc.verdict], [1, 'usage', { ok: false, exit: 253 }]);
+  t.match(doc.error.message, /no-such\.flar/);
+  const w = await inspect(['-a', flar, '--host-root', host, '--zonecfg-file', path.join(work, 'no-dir', 'z.cfg')]);
+  t.equal(w.code, 253, 'usage, not "an install would fail"');
+  t.match(w.stderr, /--zonecfg-file .*no-dir.*cannot write in .* \(ENOENT\): give a file in a writable directory/);
+  t.equal(w.stdout, '', 'nothing read, no report');
+});
+
 t.test('the zonecfg command file on stdout and in --zonecfg-file', async (t) => {
   const file = path.join(work, 'web1.zonecfg');
   const r = await inspect(['-a', flar, '--host-root', host, '--zone', 'web1', '--zonecfg-file', file, '--json']);

@@ -46,7 +46,9 @@ Options:
 ${limitUsage(27)}
   -h, --help               this text
 
-Exit status: 0 an install would succeed; 1 it would not; 253 usage.`;
+Exit status: 0 an install would succeed; 1 it would not; 253 usage (with --json,
+a document with the error), or the --zonecfg-file could not be written (the
+report is printed all the same).`;
 
 interface InspectArgs {
   archive?: string[];
@@ -175,9 +177,13 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     hostInv = await loadHostInventory(args);
     site = loadSiteConfig(args.config);
     checkSourceFiles(args.archive, args.dir);
+    if (args.zonecfgFile) checkOutputDir(args.zonecfgFile);
   } catch (e) {
     const msg = e instanceof UsageError || (e as Error).name === 'ZoneConfigError' || (e as Error).name === 'ManifestError' ? (e as Error).message : describeError(e).message;
     process.stderr.write(`zonep2v inspect: ${msg}\n${e instanceof UsageError && /option|argument|source/.test(msg) ? `${INSPECT_USAGE}\n` : ''}`);
+    // A program reading --json gets a document for a refusal too.
+    const dd = argv.indexOf('--');
+    if ((dd < 0 ? argv : argv.slice(0, dd)).includes('--json')) process.stdout.write(`${JSON.stringify({ v: 1, error: { kind: 'usage', message: msg }, verdict: { ok: false, exit: EXIT.USAGE } }, null, 2)}\n`);
     return EXIT.USAGE;
   }
 
@@ -224,16 +230,28 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   input.warnings = Object.fromEntries(warnings.counts);
 
   const doc = buildInspect(input);
+  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderText(doc));
   if (args.zonecfgFile) {
     try {
       writeAtomic(args.zonecfgFile, doc.zonecfg);
     } catch (e) {
+      // Not "an install would fail" (1): the report stands, the file is missing.
       stderr(`cannot write ${args.zonecfgFile}: ${describeError(e).message}`);
-      return 1;
+      return EXIT.USAGE;
     }
   }
-  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderText(doc));
   return doc.verdict.exit;
+}
+
+/** --zonecfg-file's directory must exist and be writable: checked before the image is read. */
+function checkOutputDir(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--zonecfg-file ${file}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a file in a writable directory`);
+  }
 }
 
 /** Write a small file through a temporary name in the same directory, then rename. */
