@@ -123,6 +123,22 @@ t.test('refusals: --json still gives a document; an unwritable --zonecfg-file is
   t.equal(w.stdout, '', 'nothing read, no report');
 });
 
+t.test('--zonepath is checked as install checks it, without changing it', async (t) => {
+  const zp = path.join(work, 'zp-check');
+  const fresh = await inspect(['-a', flar, '--host-root', host, '--zonepath', path.join(zp, 'not', 'yet'), '--json']);
+  t.equal(fresh.code, 0, 'missing directories are fine: install makes them');
+  t.notOk(fs.existsSync(path.join(zp, 'not')), 'and inspect does not');
+  fs.mkdirSync(path.join(zp, 'root', 'etc'), { recursive: true, mode: 0o700 });
+  const full = await inspect(['-a', flar, '--host-root', host, '--zonepath', zp, '--json']);
+  t.equal(full.code, 1, 'a zone root with data: an install would fail');
+  const issues = (r: typeof full) => JSON.parse(r.stdout).issues.filter((i: { id: string }) => i.id === 'zonepath').map((i: { message: string }) => i.message);
+  t.match(issues(full), [/^Zonepath root .*zp-check\/root exists and contains data; remove or move aside prior to install\.$/]);
+  fs.writeFileSync(path.join(zp, '.zonep2v-state'), JSON.stringify({ zone: 'zone', state: 'installed', pid: 1, started: new Date().toISOString() }));
+  const done = await inspect(['-a', flar, '--host-root', host, '--zonepath', zp, '--json']);
+  t.match(issues(done), [/^zone 'zone' is already installed/]);
+  fs.rmSync(zp, { recursive: true, force: true });
+});
+
 t.test('the zonecfg command file on stdout and in --zonecfg-file', async (t) => {
   const file = path.join(work, 'web1.zonecfg');
   const r = await inspect(['-a', flar, '--host-root', host, '--zone', 'web1', '--zonecfg-file', file, '--json']);

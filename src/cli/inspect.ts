@@ -14,6 +14,7 @@ import { ImageObserver } from '../inspect/observe.js';
 import { buildInspect, renderText, type InspectInput } from '../inspect/report.js';
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
+import { zonepathProblems } from '../sink/zonepath.js';
 import { checkSourceFiles, describeError, openSource, Warnings } from './common.js';
 import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
@@ -32,7 +33,10 @@ Options:
   -u | -p                  inspect as install -u (sys-unconfig) or -p (default)
       --zone NAME          zone name (default: the zone configuration's, or "zone");
                            where zonecfg is on PATH, its configuration is read as install does
-      --zonepath PATH      zonepath for the zonecfg file (default /zones/NAME)
+      --zonepath PATH      zonepath for the zonecfg file (default /zones/NAME); given
+                           (or in the zone's configuration), checked as install
+                           checks it: installed or incomplete zone, unsafe path,
+                           a zone root that is not empty
       --zone-config FILE   the zone's etc/zones/NAME.xml
       --ip-type shared|exclusive
       --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone
@@ -203,6 +207,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     identityGiven: args.identityGiven,
     report: ctx.report,
     zoneError: checkWholeRoot(zone),
+    // Only a zonepath the user or the zone's configuration gave: the default
+    // /zones/NAME is just a suggestion for the zonecfg file.
+    zonepathErrors: zone.zonepath ? zonepathProblems(zone.zonepath, zone.name) : undefined,
     zoneNote,
     host: { label: args.hostManifest ? `manifest ${args.hostManifest}` : `root ${args.hostRoot ?? '/'}`, inventory: hostInv },
   };

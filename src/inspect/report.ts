@@ -54,6 +54,8 @@ export interface InspectInput {
   error?: { kind?: string; message: string; writing?: boolean };
   /** Zone configuration refusal (sparse root), as install would print it. */
   zoneError?: string;
+  /** What install would refuse in the zonepath on this host (zonepathProblems). */
+  zonepathErrors?: string[];
   /** Why the zone's configuration could not be read from zonecfg (inspected with the options instead). */
   zoneNote?: string;
   /** unsafe: p2v's refusals of directories that are symlinks (install fails on them). */
@@ -240,6 +242,7 @@ export function buildInspect(inp: InspectInput): InspectDoc {
   // Blockers: what makes an install fail.
   if (inp.zoneError) issue('zonecfg', 'blocker', inp.zoneError);
   if (inp.zoneNote) issue('zonecfg', 'warning', inp.zoneNote);
+  for (const m of inp.zonepathErrors ?? []) issue('zonepath', 'blocker', m);
   if (inp.error) issue('archive', 'blocker', `${inp.error.writing ? 'an install would stop writing the zone root' : 'the image cannot be read to the end'}: ${inp.error.message}`);
   if (inp.attach) {
     const { sanity, compare } = inp.attach;

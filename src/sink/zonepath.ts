@@ -143,11 +143,32 @@ export function prepareZonepath(zonepath: string): string {
 }
 
 /**
+ * What install would refuse in a zonepath, found without changing anything
+ * (inspect): an install done or incomplete, an unsafe path, a root that is
+ * not an empty directory. Missing directories are fine (install makes them).
+ */
+export function zonepathProblems(zonepath: string, zone: string): string[] {
+  const st = readState(zonepath);
+  if (st?.state === 'installed') return [`zone '${zone}' is already installed (${zonepath}).`];
+  if (st?.state === 'incomplete') return [`zone '${zone}': zone is incomplete; an earlier install (pid ${st.pid}, started ${st.started}) did not finish: install --clean removes what it left`];
+  try {
+    checkZonepath(zonepath, 'as-far-as-it-exists');
+    const root = path.join(path.resolve(zonepath), 'root');
+    const rst = fs.lstatSync(root, { throwIfNoEntry: false });
+    if (rst && (!rst.isDirectory() || rst.isSymbolicLink())) return [`${root} is not a directory (remove or move it aside)`];
+    if (rst && fs.readdirSync(root).length > 0) return [`Zonepath root ${root} exists and contains data; remove or move aside prior to install.`];
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  return [];
+}
+
+/**
  * The ancestor checks of prepareZonepath alone (missing directories made
  * when `create`), for what must hold before anything in the zonepath is
  * removed (install --clean). Returns the absolute zonepath.
  */
-export function checkZonepath(zonepath: string, create = false): string {
+export function checkZonepath(zonepath: string, create: boolean | 'as-far-as-it-exists' = false): string {
   const abs = path.resolve(zonepath);
   const uid = process.getuid?.() ?? 0;
   let cur = '/';
@@ -155,6 +176,8 @@ export function checkZonepath(zonepath: string, create = false): string {
     cur = path.join(cur, comp);
     let st = fs.lstatSync(cur, { throwIfNoEntry: false });
     if (!st) {
+      // inspect: what is missing, install makes.
+      if (create === 'as-far-as-it-exists') return abs;
       if (!create) throw new ArchiveError('zonepath', `${cur} does not exist`, {}, 'check the zonepath');
       try {
         fs.mkdirSync(cur, { mode: 0o700 });
