@@ -117,18 +117,80 @@ function fromStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, la
   };
 }
 
+/**
+ * `root` and every process below it, from `ps -e` (Linux, Solaris and the
+ * BSDs all take `-o pid= -o ppid=`). The command's own processes share our
+ * process group (a session of their own would cut ssh off the terminal it
+ * asks a password on), so they can only be found by their parents; and they
+ * must be found before the shell dies and its children are re-parented.
+ */
+function processTree(root: number): number[] {
+  let table = '';
+  try {
+    table = childProcess().execFileSync('ps', ['-e', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    // no ps: the shell at least
+  }
+  const children = new Map<number, number[]>();
+  for (const line of table.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)/.exec(line);
+    if (!m) continue;
+    const ppid = Number(m[2]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(m[1]));
+    else children.set(ppid, [Number(m[1])]);
+  }
+  const all = [root];
+  for (let i = 0; i < all.length; i++) for (const c of children.get(all[i]!) ?? []) if (!all.includes(c)) all.push(c);
+  return all;
+}
+
+/** After the command exits, how long its stderr may stay open (held by a process it left behind). */
+const STDERR_GRACE_MS = 500;
+const STDERR_KEEP = 8192;
+
 /** The stdout of a shell command; its stderr is kept for the error message. */
 export function openCommand(command: string): Input {
   const child = childProcess().spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
-    if (stderr.length < 8192) stderr += s;
+    if (stderr.length < STDERR_KEEP) stderr += s;
   });
+  child.stderr.on('error', () => {});
+  // 'exit', not 'close': a process the command left behind (a background
+  // job, an ssh ControlPersist master) may hold stderr open for ever. What it
+  // wrote before exiting is read within the grace period.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal }));
+    child.on('exit', (code, signal) => {
+      const done = () => resolve({ code, signal });
+      if (child.stderr.closed) return done();
+      const timer = setTimeout(() => {
+        child.stderr.destroy();
+        done();
+      }, STDERR_GRACE_MS);
+      child.stderr.once('close', () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
   });
+  /** Stop the command: the shell and everything it started, and our ends of its pipes. */
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      for (const pid of processTree(child.pid)) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    // A process that ignores SIGTERM (or escaped the tree) must not keep the read waiting.
+    child.stdout.destroy();
+    child.stderr.destroy();
+  };
   let read = 0;
   let closed = false;
   return {
@@ -136,7 +198,7 @@ export function openCommand(command: string): Input {
     bytesRead: () => read,
     close: () => {
       closed = true;
-      child.kill('SIGTERM');
+      stop();
     },
     data: {
       async *[Symbol.asyncIterator]() {
@@ -145,9 +207,13 @@ export function openCommand(command: string): Input {
             read += c.length;
             yield c;
           }
+        } catch (e) {
+          if (closed) return;
+          throw new ArchiveError('source', `reading the output of the source command failed: ${(e as Error).message}`, { offset: read });
         } finally {
-          if (!child.stdout.readableEnded) child.kill('SIGTERM');
+          if (!child.stdout.readableEnded) stop();
         }
+        if (closed) return;
         const { code, signal } = await exited;
         if (!closed && (code !== 0 || signal)) {
           const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
