@@ -121,3 +121,11 @@ t.test('a command that exits 0 while a process it left holds stderr: finishes on
   t.equal(res.code, 0, r.stderr());
   t.match(r.stdout(), /etc\/release/, 'the archive was listed');
 });
+
+t.test('the end of a failing command\'s stderr is in the message, after any amount of chatter', async (t) => {
+  const cmd = `i=0; while [ $i -lt 2000 ]; do echo "progress line $i of the remote side" >&2; i=$((i+1)); done; echo 'ssh: connection reset by peer' >&2; exit 255`;
+  const r = start(['list', '--command', cmd]);
+  const res = await r.done();
+  t.equal(res.code, 1, r.stderr());
+  t.match(r.stderr(), /source command exited with status 255: .*ssh: connection reset by peer/);
+});

@@ -155,7 +155,8 @@ export function openCommand(command: string): Input {
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
-    if (stderr.length < STDERR_KEEP) stderr += s;
+    // The end is kept: the cause of a failure comes last, after any chatter.
+    stderr = (stderr + s).slice(-STDERR_KEEP);
   });
   child.stderr.on('error', () => {});
   // 'exit', not 'close': a process the command left behind (a background
