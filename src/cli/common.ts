@@ -72,6 +72,7 @@ export function openSource(spec: SourceSpec, opts: SourceOptions): OpenedSource 
   if (spec.dir) {
     return { entries: lazyEntries(async () => (await import('../source/dir.js')).walkDir(spec.dir!, { warn: opts.warn })), info: { compression: [], format: undefined, variant: 'directory' }, label: spec.dir };
   }
+  refuseTerminalStdin(spec.archive);
   if (spec.archive && spec.archive.length > 1) {
     return openVolumes(spec.archive, info, opts);
   }
@@ -88,6 +89,7 @@ export function openSource(spec: SourceSpec, opts: SourceOptions): OpenedSource 
  * `tail` is appended to the message (install: "Installation aborted.").
  */
 export function checkSourceFiles(files: string[] | undefined, dir?: string, tail = ''): void {
+  refuseTerminalStdin(files, tail);
   for (const f of files ?? []) {
     if (f === '-') continue;
     const st = fs.statSync(f, { throwIfNoEntry: false });
@@ -99,6 +101,14 @@ export function checkSourceFiles(files: string[] | undefined, dir?: string, tail
     if (!st) throw new UsageError(`${dir}: error: file or directory not found.${tail}`);
     if (!st.isDirectory()) throw new UsageError(`${dir}: Error: must be a directory${tail}`);
   }
+}
+
+/**
+ * `-a -` on a terminal would wait for an archive typed on the keyboard (and
+ * install would have written its marker first): refuse it, as GNU tar does.
+ */
+function refuseTerminalStdin(files: string[] | undefined, tail = ''): void {
+  if (files?.includes('-') && process.stdin.isTTY) throw new UsageError(`stdin is a terminal: pipe an archive into -a - (or give -a FILE).${tail}`);
 }
 
 /** Several -a files: the volumes of a multi-volume ufsdump, in order. */
