@@ -129,3 +129,19 @@ t.test('the end of a failing command\'s stderr is in the message, after any amou
   t.equal(res.code, 1, r.stderr());
   t.match(r.stderr(), /source command exited with status 255: .*ssh: connection reset by peer/);
 });
+
+t.test('list and inspect: a signal stops the command\'s processes too', async (t) => {
+  for (const cmd of ['list', 'inspect']) {
+    const pf = path.join(work, `${cmd}-signal.pid`);
+    pidFiles.push(pf);
+    const r = start([cmd, '--command', `sleep 1000 & echo $! > ${q(pf)}; wait`, ...(cmd === 'inspect' ? ['--host-root', host] : [])]);
+    t.ok(await waitFor(() => fs.existsSync(pf) && fs.readFileSync(pf, 'utf8').trim() !== ''), `${cmd}: the command runs`);
+    const pid = Number(fs.readFileSync(pf, 'utf8').trim());
+    r.kill('SIGTERM');
+    const res = await r.done();
+    t.notOk(res.hung, `${cmd}: exited after the signal`);
+    t.equal(res.code, 1, `${cmd}: exit 1\n${r.stderr()}`);
+    t.match(r.stderr(), /interrupted by SIGTERM/, `${cmd}: says so`);
+    t.ok(await waitFor(() => !alive(pid), 10_000), `${cmd}: the command's process was stopped`);
+  }
+});

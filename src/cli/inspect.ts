@@ -15,7 +15,7 @@ import { buildInspect, renderText, type InspectInput } from '../inspect/report.j
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
 import { zonepathProblems } from '../sink/zonepath.js';
-import { checkSourceFiles, describeError, openSource, Warnings } from './common.js';
+import { checkSourceFiles, describeError, Interrupt, openSource, Warnings } from './common.js';
 import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
 import { limitUsage, parseLimits, type CliLimits } from './limits.js';
@@ -213,11 +213,18 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     zoneNote,
     host: { label: args.hostManifest ? `manifest ${args.hostManifest}` : `root ${args.hostRoot ?? '/'}`, inventory: hostInv },
   };
+  // A signal stops the source too: a command's processes are not left running.
+  const interrupt = new Interrupt();
   try {
-    const src = openSource({ archive: args.archive, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, limits: args.limits });
+    const src = openSource({ archive: args.archive, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
+    interrupt.watch(src.input);
     input.info = src.info;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx, [observer]);
-    for await (const e of stream) await sink.write(e);
+    for await (const e of stream) {
+      interrupt.check();
+      await sink.write(e);
+    }
+    interrupt.check();
     await sink.write(reportEntry(ctx));
     input.output = (await sink.finish()) as CountStats;
     const image = inventory.result();
@@ -230,9 +237,17 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       unsafe: unsafeDirs(sanity.notDir),
       backout,
     };
-  } catch (e) {
+  } catch (caught) {
+    const e = interrupt.reason(caught);
+    if (interrupt.signal.aborted) {
+      // No report of an image read in part.
+      stderr(describeError(e).message);
+      return 1;
+    }
     const { message } = describeError(e);
     input.error = { kind: (e as { kind?: string }).kind, message, ...(e === sink.failure ? { writing: true } : {}) };
+  } finally {
+    interrupt.dispose();
   }
   input.warnings = Object.fromEntries(warnings.counts);
 

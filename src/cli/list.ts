@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
 import { formatListing, listingName, listingWidths } from '../formats/list.js';
-import { describeError, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
+import { describeError, Interrupt, openSource, SOURCE_OPTIONS, Warnings } from './common.js';
 import { limitUsage, parseLimits } from './limits.js';
 
 export const LIST_USAGE = `usage: zonep2v list (-a ARCHIVE | -a - | -d DIR | --command CMD) [-v] [--lenient] [--limit NAME=N]
@@ -41,19 +41,26 @@ export async function listCommand(argv: string[]): Promise<number> {
   }
   const err = (s: string) => process.stderr.write(`zonep2v: ${s}\n`);
   const warnings = new Warnings(err, false);
+  // A signal stops the source too: a command's processes are not left running.
+  const interrupt = new Interrupt();
   try {
-    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, limits: parseLimits(values.limit) });
+    const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal, limits: parseLimits(values.limit) });
+    interrupt.watch(src.input);
     const out: string[] = [];
     const widths = listingWidths(); // columns grow as bsdtar's do
     for await (const e of src.entries) {
+      interrupt.check();
       out.push(values.verbose ? formatListing(e, { widths }) : listingName(e.path)); // escaped as with -v (D-16)
       if (out.length >= 256) process.stdout.write(out.splice(0).join('\n') + '\n');
     }
+    interrupt.check();
     if (out.length) process.stdout.write(out.join('\n') + '\n');
     return EXIT.OK;
-  } catch (e) {
-    const { code, message } = describeError(e);
+  } catch (caught) {
+    const { code, message } = describeError(interrupt.reason(caught));
     err(`error: ${message}`);
     return code === EXIT.NOTCOMPLETE ? 1 : code;
+  } finally {
+    interrupt.dispose();
   }
 }
