@@ -141,7 +141,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const report = ctx.report;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx);
 
-    const bar = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), src.info.expectedBytes);
+    const bar = progressLine(args.progress || (process.stderr.isTTY === true && !args.silent && !args.json), () => src.info.expectedBytes); // a flar's size is known once its header is read
     progress = bar;
     let entries = 0;
     let bytes = 0;

@@ -16,7 +16,11 @@ function human(n: number): string {
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 
-export function progressLine(enabled: boolean, total?: number, stream: NodeJS.WriteStream = process.stderr): ProgressLine {
+/**
+ * `total`: the input's expected size, for the ETA; a function when it is
+ * learnt while reading (a flar's files_archived_size, from a pipe).
+ */
+export function progressLine(enabled: boolean, total?: number | (() => number | undefined), stream: NodeJS.WriteStream = process.stderr): ProgressLine {
   if (!enabled) return { update() {}, done() {} };
   const start = Date.now();
   let last = 0;
@@ -29,8 +33,9 @@ export function progressLine(enabled: boolean, total?: number, stream: NodeJS.Wr
       const secs = (now - start) / 1000;
       const rate = bytes / Math.max(secs, 0.001);
       let line = `${entries} entries, ${human(bytes)}, ${human(rate)}/s`;
-      if (total && inputBytes > 0) {
-        const frac = Math.min(inputBytes / total, 1);
+      const expected = typeof total === 'function' ? total() : total;
+      if (expected && inputBytes > 0) {
+        const frac = Math.min(inputBytes / expected, 1);
         const eta = frac > 0 ? (secs / frac) * (1 - frac) : 0;
         const width = 20;
         const fill = Math.round(frac * width);
