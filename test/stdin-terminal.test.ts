@@ -61,3 +61,20 @@ t.test('install: refused with 253, nothing written in the zonepath', { skip }, a
   t.match(r.out, /stdin is a terminal/);
   t.notOk(fs.existsSync(zp), 'the zonepath was not created');
 });
+
+t.test('stdin a directory: refused with 253 (Node reads it as empty: "the input is empty" hid the mistake)', async (t) => {
+  const dest = path.join(work, 'x-dir');
+  fs.mkdirSync(dest);
+  for (const args of [['list', '-a', '-'], ['extract', '-a', '-', '-C', dest], ['install', 'web1', path.join(work, 'zones', 'dir'), '-a', '-', '-u', '--host-root', work, '--log', path.join(work, 'dir.log')]]) {
+    const fd = fs.openSync(work, 'r');
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [fd, 'pipe', 'pipe'] });
+    fs.closeSync(fd);
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.stdout!.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.equal(code, 253, `${args[0]}: 253\n${err}`);
+    t.match(err, /stdin is a directory/, `${args[0]}: says why`);
+  }
+  t.notOk(fs.existsSync(path.join(work, 'zones', 'dir')), 'install created nothing');
+});

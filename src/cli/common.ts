@@ -105,10 +105,19 @@ export function checkSourceFiles(files: string[] | undefined, dir?: string, tail
 
 /**
  * `-a -` on a terminal would wait for an archive typed on the keyboard (and
- * install would have written its marker first): refuse it, as GNU tar does.
+ * install would have written its state marker first): refuse it, as GNU tar
+ * does. A directory on stdin reads as empty in Node: say what it is.
  */
 function refuseTerminalStdin(files: string[] | undefined, tail = ''): void {
-  if (files?.includes('-') && process.stdin.isTTY) throw new UsageError(`stdin is a terminal: pipe an archive into -a - (or give -a FILE).${tail}`);
+  if (!files?.includes('-')) return;
+  if (process.stdin.isTTY) throw new UsageError(`stdin is a terminal: pipe an archive into -a - (or give -a FILE).${tail}`);
+  let isDir = false;
+  try {
+    isDir = fs.fstatSync(0).isDirectory();
+  } catch {
+    // closed: Node gives an empty stream, reported as an empty input
+  }
+  if (isDir) throw new UsageError(`stdin is a directory: pipe an archive into -a - (a directory tree is read with -d DIR).${tail}`);
 }
 
 /** Several -a files: the volumes of a multi-volume ufsdump, in order. */
