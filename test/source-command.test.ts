@@ -54,11 +54,13 @@ interface Run {
   done: (ms?: number) => Promise<{ code: number | null; hung: boolean }>;
 }
 
-function start(args: string[]): Run {
+function start(args: string[], opts: { closeStdout?: boolean } = {}): Run {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  // A reader that has gone away (`| head -1`): the first write fails with EPIPE.
+  if (opts.closeStdout) child.stdout.destroy();
+  else child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
@@ -144,4 +146,15 @@ t.test('list and inspect: a signal stops the command\'s processes too', async (t
     t.match(r.stderr(), /interrupted by SIGTERM/, `${cmd}: says so`);
     t.ok(await waitFor(() => !alive(pid), 10_000), `${cmd}: the command's process was stopped`);
   }
+});
+
+t.test('list | head: the reader goes away (EPIPE, exit 141) and the command\'s processes are stopped too', async (t) => {
+  const pf = path.join(work, 'epipe.pid');
+  pidFiles.push(pf);
+  const r = start(['list', '--command', `sleep 1000 & echo $! > ${q(pf)}; cat ${q(pax)}; wait`], { closeStdout: true });
+  const res = await r.done();
+  t.notOk(res.hung, 'exited');
+  t.equal(res.code, 141, r.stderr());
+  const pid = Number(fs.readFileSync(pf, 'utf8').trim());
+  t.ok(await waitFor(() => !alive(pid), 10_000), 'the command\'s background process was stopped');
 });

@@ -192,6 +192,10 @@ export function openCommand(command: string): Input {
     child.stdout.destroy();
     child.stderr.destroy();
   };
+  // An abrupt exit (process.exit: a reader of stdout went away, EPIPE) stops it too.
+  const onExit = () => stop();
+  process.once('exit', onExit);
+  child.once('exit', () => process.off('exit', onExit));
   let read = 0;
   let closed = false;
   return {
