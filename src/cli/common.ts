@@ -165,7 +165,10 @@ export function describeError(e: unknown): { code: number; message: string } {
 export class Interrupt {
   private readonly controller = new AbortController();
   private closeInput?: () => void;
+  /** The signal that came, if one did. */
+  received?: NodeJS.Signals;
   private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.received ??= sig;
     this.controller.abort(new ArchiveError('interrupted', `interrupted by ${sig}`));
     this.closeInput?.();
   };

@@ -5,6 +5,7 @@
 // that writes nothing, so its verdict is the install's.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkBackout, checkSanity, checkWholeRoot, compareInventories, inventoryAfterBackout, unsafeDirs, type Inventory, type ParsedZone } from '../attach/index.js';
@@ -52,7 +53,7 @@ ${limitUsage(27)}
 
 Exit status: 0 an install would succeed; 1 it would not; 253 usage (with --json,
 a document with the error), or the --zonecfg-file could not be written (the
-report is printed all the same).`;
+report is printed all the same); 128+N stopped by signal N (no report).`;
 
 interface InspectArgs {
   archive?: string[];
@@ -240,9 +241,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   } catch (caught) {
     const e = interrupt.reason(caught);
     if (interrupt.signal.aborted) {
-      // No report of an image read in part.
+      // No report of an image read in part, and not 1 ("an install would
+      // fail"): the shell's status for a command a signal ended.
       stderr(describeError(e).message);
-      return 1;
+      return 128 + (os.constants.signals[interrupt.received ?? 'SIGTERM'] ?? 15);
     }
     const { message } = describeError(e);
     input.error = { kind: (e as { kind?: string }).kind, message, ...(e === sink.failure ? { writing: true } : {}) };
