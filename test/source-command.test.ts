@@ -159,3 +159,16 @@ t.test('list | head: the reader goes away (EPIPE, exit 141) and the command\'s p
   const pid = Number(fs.readFileSync(pf, 'utf8').trim());
   t.ok(await waitFor(() => !alive(pid), 10_000), 'the command\'s background process was stopped');
 });
+
+t.test('a successful command\'s stderr goes to the install log, control characters escaped', async (t) => {
+  const zp = path.join(work, 'zones', 'said');
+  const log = path.join(work, 'said.log');
+  const cmd = `printf 'flarcreate: warning: 3 files changed while archiving\\n\\033[31mred\\033[0m\\n' >&2; cat ${q(pax)}`;
+  const r = start(['install', 'said', zp, '--command', cmd, '-p', '-s', '--host-root', host, '--log', log]);
+  const res = await r.done();
+  t.equal(res.code, 0, r.stderr());
+  const text = fs.readFileSync(log, 'utf8');
+  t.match(text, /source command: flarcreate: warning: 3 files changed while archiving/);
+  t.match(text, /source command: \\x1b\[31mred\\x1b\[0m/, 'no raw escape sequence reaches the log or a terminal');
+  t.notMatch(text, /\x1b/);
+});

@@ -164,6 +164,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const fmt = formatLabel(src.info);
     log.detail(`unpacked ${stats.entries} entries, ${human(stats.bytes)} from ${fmt} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (warnings.counts.size) log.detail(`warnings: ${warnings.summary()}`);
+    // What flarcreate or ssh said on the way (a warning, a banner) belongs in the log.
+    for (const line of src.input?.stderrLines?.() ?? []) log.detail(`source command: ${line}`);
     for (const line of report.toText().trimEnd().split('\n').filter(Boolean)) log.detail(`   Postprocess: ${line}`);
     log.event('unpacked', { entries: stats.entries, bytes: stats.bytes, format: fmt, skipped: stats.skipped, dropped: report.dropped, changes: report.changes.length });
 

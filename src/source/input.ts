@@ -17,6 +17,8 @@ export interface Input {
   bytesRead(): number;
   /** Stop the source (kill a command). */
   close(): void;
+  /** A command's stderr (its last 8 KiB, printable), for the log of a run that succeeded too. */
+  stderrLines?(): string[];
 }
 
 // 256 KiB reads: as fast as 1 MiB here, and 1 MiB buffers fragment the malloc
@@ -149,6 +151,14 @@ function processTree(root: number): number[] {
 const STDERR_GRACE_MS = 500;
 const STDERR_KEEP = 8192;
 
+/** A command's stderr as lines fit for a terminal or a log: control characters (a remote's escape sequences) as \xNN. */
+export function printableLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 /** The stdout of a shell command; its stderr is kept for the error message. */
 export function openCommand(command: string): Input {
   const child = childProcess().spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -201,6 +211,7 @@ export function openCommand(command: string): Input {
   return {
     label: command,
     bytesRead: () => read,
+    stderrLines: () => printableLines(stderr),
     close: () => {
       closed = true;
       stop();
@@ -222,7 +233,7 @@ export function openCommand(command: string): Input {
         const { code, signal } = await exited;
         if (!closed && (code !== 0 || signal)) {
           const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-          throw new ArchiveError('source', `source command ${why}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`, { offset: read }, 'run the command by hand to see why it failed');
+          throw new ArchiveError('source', `source command ${why}${stderr.trim() ? `: ${printableLines(stderr).slice(-3).join(' / ')}` : ''}`, { offset: read }, 'run the command by hand to see why it failed');
         }
       },
     },
