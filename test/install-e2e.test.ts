@@ -104,6 +104,9 @@ async function installAndCheck(t: Test, format: string, how: 'file' | 'stdin') {
     t.ok(i > at, `banner ${JSON.stringify(b.trim())} in order`);
     at = i;
   }
+  // Log lines stamped as the Solaris hook's [$(date)]: [Fri Nov 27 20:20:55 UTC 2026]
+  const logLines = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+  t.ok(logLines.length > 3 && logLines.every((l) => /^\[(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\] /.test(l)), 'log lines stamped like date(1)');
   const root = path.join(zp, 'root');
   const tree = snapshot(root);
   t.same(fake.calls().filter((c) => c.startsWith('zoneadm')), ['zoneadm -z web1 attach -U'], 'zoneadm attach -U was run');

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { solarisDate } from '../rules/text.js';
 
 export type Verbosity = 'silent' | 'normal' | 'verbose';
 
@@ -46,7 +47,8 @@ export function openInstallLog(opts: LogOptions): InstallLog {
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW, 0o600);
   const err = opts.stderr ?? process.stderr;
   const out = opts.stdout ?? process.stdout;
-  const stamp = () => `[${new Date().toString()}] `;
+  // As the Solaris hook's `[$(date)]` (solaris-p2v.md 1.3), in UTC.
+  const stamp = () => `[${solarisDate(new Date())}] `;
   const toLog = (s: string) => {
     for (const line of s.split('\n')) fs.writeSync(fd, `${stamp()}${line}\n`);
   };
