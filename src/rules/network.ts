@@ -8,9 +8,15 @@
 // hostname6.* (IPv6), dhcp.* (DHCP), and IPMP groups (`group` keyword) in
 // hostname files. Renaming needs every hostname.* file, so they (tiny) are
 // held until the end of the stream and then emitted renamed or as they were.
+// A hard link to a held file (an admin's copy made with ln, anywhere in the
+// image) is held too and emitted after it, pointing at its new name: passed
+// on at once it would point at a file not yet written. A hostname.* file
+// that is itself the archive's hard link is renamed like a file (mv renames
+// one name of a linked file).
 
-import type { Entry } from '../entry.js';
+import { copyEntry, type Entry } from '../entry.js';
 import { hold, withBody, type Held } from './make.js';
+import { normPath } from './path.js';
 import { defineRule } from './stage.js';
 import { fields, toLines } from './text.js';
 
@@ -32,10 +38,20 @@ export const networkRule = defineRule(NETWORK, (ctx) => {
   const held: { rel: string; h: Held | null; e: Entry }[] = [];
   const v6: string[] = [];
   const dhcp: string[] = [];
+  /** Hard links to held hostname.* files, emitted after them. */
+  const links: { e: Entry; target: string }[] = [];
   const report = ctx.report;
   return {
-    firstChars: 'e',
+    // Every entry: a hard link to a hostname file may lie anywhere.
     entry(e, rel) {
+      if (e.type === 'hardlink' && e.linkTarget !== undefined && !rel.startsWith('etc/hostname.')) {
+        const target = normPath(e.linkTarget);
+        if (target.startsWith('etc/hostname.') && held.some((x) => x.h && x.rel === target)) {
+          links.push({ e: copyEntry(e), target });
+          return null;
+        }
+        return e;
+      }
       if (rel.charCodeAt(0) !== 101 /* e */) return e;
       if (rel.startsWith('etc/hostname')) {
         if (rel.indexOf('/', 4) >= 0 || e.type === 'dir') return e;
@@ -68,7 +84,7 @@ export const networkRule = defineRule(NETWORK, (ctx) => {
           // already right
         } else if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(phys)) {
           report.add(NETWORK, one.rel, 'not changed', `${CANNOT}: invalid net physical '${phys}'`);
-        } else if (!one.h || one.e.type !== 'file') {
+        } else if (!one.h || (one.e.type !== 'file' && one.e.type !== 'hardlink')) {
           report.add(NETWORK, one.rel, 'not changed', `${CANNOT}: ${one.h ? `not a regular file (${one.e.type})` : 'too large'}`);
         } else {
           renamed = { from: one.rel, to };
@@ -83,6 +99,13 @@ export const networkRule = defineRule(NETWORK, (ctx) => {
           out.push(withBody(x.h.entry, x.h.buf, { path: renamed.to }));
           report.add(NETWORK, x.rel, 'renamed', `to ${renamed.to}`);
         } else out.push(x.h.entry);
+      }
+      for (const l of links) {
+        if (renamed && l.target === renamed.from) {
+          l.e.linkTarget = renamed.to;
+          report.add(NETWORK, normPath(l.e.path), 'link target changed', `hard link to ${renamed.from}, now to ${renamed.to}`);
+        }
+        out.push(l.e);
       }
       for (const p of v6) report.add(NETWORK, p, 'needs manual work', 'IPv6 interface: hostname6.* files are not updated by p2v');
       for (const p of dhcp) report.add(NETWORK, p, 'needs manual work', 'DHCP interface: dhcp.* files are not updated by p2v');

@@ -21,9 +21,15 @@
 // A hosts file that is already the default table is left, with its
 // hosts.saved: a second -u (install of a `convert -u` archive) must not
 // replace the saved real table with the default one.
+// A file deleted here may have another name in the image (a hard link, such
+// as an admin's `ln` copy of hostname.<if>): sys-unconfig's rm only unlinks
+// /etc's name, so a later hard link to a deleted file is written as a regular
+// file with its content (further links to it point at that one), instead of
+// a link to nothing, which would fail the install.
 
-import type { Entry } from '../entry.js';
+import { copyEntry, type Entry } from '../entry.js';
 import { addedFile, hold, ROOT, withBody, type Held } from './make.js';
+import { normPath } from './path.js';
 import { defineRule } from './stage.js';
 import { fields, fromLines, toLines } from './text.js';
 
@@ -119,6 +125,29 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   const netHosts: Held[] = [];
   let nsswitchFiles: Buffer | null = null;
   let nsswitchConf: Held | null = null;
+  /** Regular files deleted, for hard links to them; `now` is the name that took over the content. */
+  const deleted = new Map<string, { h: Held; now: string | null }>();
+
+  /** Delete a file from the image, keeping its content for later hard links to it. */
+  function remove(e: Entry, rel: string): null | Promise<null> {
+    if (e.type !== 'file') return null;
+    return hold(e).then((h) => {
+      if (h) deleted.set(rel, { h, now: null });
+      return null;
+    });
+  }
+
+  /** A hard link to a deleted file: the first becomes the file, later ones link to it. */
+  function relink(e: Entry, rel: string, d: { h: Held; now: string | null }): Entry {
+    if (d.now !== null) {
+      const c = copyEntry(e);
+      c.linkTarget = d.now;
+      return c;
+    }
+    d.now = e.path;
+    add(rel, 'kept', `as a regular file: it was a hard link to ${normPath(e.linkTarget!)}, which was deleted`);
+    return withBody(d.h.entry, d.h.buf, { path: e.path });
+  }
 
   function netHostsFix(h: Held, rel: string): Entry {
     if (!nodename) return h.entry;
@@ -175,6 +204,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
       case 'etc/nodename':
         nodename = h.buf.toString('latin1').split('\n')[0]!.trim() || null;
         add(rel, 'deleted');
+        deleted.set(rel, { h, now: null });
         {
           const out = netHosts.splice(0).map((x) => netHostsFix(x, x.entry.path));
           return out.length ? out : null;
@@ -201,15 +231,19 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   }
 
   return {
-    firstChars: 'erv',
+    // Every entry: a hard link to a deleted file may lie anywhere.
     entry(e, rel) {
+      if (e.type === 'hardlink' && deleted.size !== 0 && e.linkTarget !== undefined && !rel.startsWith('etc/hostname.')) {
+        const d = deleted.get(normPath(e.linkTarget));
+        if (d) return relink(e, rel, d);
+      }
       const c = rel.charCodeAt(0);
       if (c === 101 /* e */) {
         if (!rel.startsWith('etc/')) return e;
         if (rel.startsWith('etc/hostname.') && rel.indexOf('/', 4) < 0 && e.type !== 'dir') {
           if (rel.startsWith('etc/hostname.lo')) return e;
           add(rel, 'deleted', 'interface configuration');
-          return null;
+          return remove(e, rel);
         }
         if (rel === 'etc/.UNCONFIGURED') unconfiguredSeen = true;
         if (rel === hostsSaved.path) return hostsSaved.seeImage(e, (a) => add(rel, a));
@@ -218,7 +252,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
         if (REMOVED.has(rel)) {
           if (rel === 'etc/nodename') return onFile(e, rel);
           add(rel, 'deleted');
-          return null;
+          return remove(e, rel);
         }
         if (rel === 'etc/inet/hosts' || rel === 'etc/vfstab' || rel === 'etc/shadow' || TZ_FILES.has(rel) || rel === 'etc/nsswitch.conf' || rel === 'etc/nsswitch.files' || NET_HOSTS.has(rel)) {
           return onFile(e, rel);
@@ -228,7 +262,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
       if (c === 118 /* v */) {
         if (rel === 'var/nis/NIS_COLD_START' || (rel.startsWith('var/yp/binding/') && rel.length > 15)) {
           add(rel, 'deleted', 'NIS binding');
-          return null;
+          return remove(e, rel);
         }
         return e;
       }
