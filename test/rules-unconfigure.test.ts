@@ -127,3 +127,30 @@ t.test('unconfigure twice (installing what convert -u wrote): the real old host 
   t.equal(byPath(out, 'etc/inet/hosts.saved')!.text, HOSTS.toString('latin1'), 'not replaced by the default table');
   t.match(ctx.report.toText(), 'unconfigure: etc/inet/hosts: not changed (already the default host table; etc/inet/hosts.saved left as it is)');
 });
+
+t.test('unconfigure: identity files outside the emulated list are kept and reported (ipnodes file, DNS, LDAP client, NIS+ root key)', async (t) => {
+  const ctx = makeCtx({ identity: 'unconfigure' });
+  const input = [
+    file('./etc/.rootkey', '0123456789abcdef\n', { mode: 0o600 }),
+    file('./etc/inet/ipnodes', HOSTS, { mode: 0o444 }),
+    file('./etc/resolv.conf', fixture('resolv.conf')),
+    ent('./var/ldap'),
+    file('./var/ldap/ldap_client_file', fixture('ldap_client_file'), { mode: 0o400 }),
+    file('./var/ldap/ldap_client_cred', 'NS_LDAP_BINDDN= cn=proxyagent,ou=profile,dc=example,dc=com\nNS_LDAP_BINDPASSWD= {NS1}ecfa88f3a945c411\n', { mode: 0o400 }),
+  ];
+  const out = await collect(unconfigureRule.apply(from(input), ctx));
+  const added = ['etc/.UNCONFIGURED', 'reconfigure'];
+  t.same(paths(out).filter((p) => !added.includes(p)), paths(input), 'every file kept');
+  t.equal(byPath(out, './etc/inet/ipnodes')!.text, HOSTS.toString('latin1'), 'ipnodes kept as it was');
+  t.equal(byPath(out, './var/ldap/ldap_client_file')!.text, fixture('ldap_client_file').toString('latin1'), 'LDAP client file kept as it was');
+  const text = ctx.report.toText();
+  t.match(text, 'unconfigure: etc/inet/ipnodes: not changed (needs manual work: a regular file, not the symlink to hosts');
+  t.match(text, 'unconfigure: etc/resolv.conf: not changed (needs manual work: DNS client configuration');
+  t.match(text, 'unconfigure: etc/.rootkey: not changed (needs manual work: NIS+ root key');
+  t.match(text, 'unconfigure: var/ldap/ldap_client_file: not changed (needs manual work: LDAP client configuration');
+  t.match(text, 'unconfigure: var/ldap/ldap_client_cred: not changed (needs manual work: LDAP client credentials');
+  // The usual ipnodes, a symlink to hosts, is not reported.
+  const ctx2 = makeCtx({ identity: 'unconfigure' });
+  await collect(unconfigureRule.apply(from([ent('./etc/inet/ipnodes', 'symlink', undefined, { linkTarget: './hosts' })]), ctx2));
+  t.notMatch(ctx2.report.toText(), 'ipnodes');
+});
