@@ -42,7 +42,9 @@ export const networkRule = defineRule(NETWORK, (ctx) => {
   const links: { e: Entry; target: string }[] = [];
   const report = ctx.report;
   return {
-    // Every entry: a hard link to a hostname file may lie anywhere.
+    firstChars: 'e',
+    // A hard link to a hostname file may lie anywhere.
+    hardlinks: true,
     entry(e, rel) {
       if (e.type === 'hardlink' && e.linkTarget !== undefined && !rel.startsWith('etc/hostname.')) {
         const target = normPath(e.linkTarget);

@@ -25,6 +25,12 @@ export interface Stage {
    * rules never look at.
    */
   firstChars?: string;
+  /**
+   * Hard links wherever they lie, besides the paths firstChars names: a
+   * stage that holds back or deletes a file must also see a link to it
+   * (a link written before its target, or to a name that is gone, fails).
+   */
+  hardlinks?: boolean;
   /** After the last entry: entries to add (they flow through later stages). */
   finish?(): Emit | Promise<Emit>;
 }
@@ -73,6 +79,8 @@ class StageRunner implements EntryStream {
 
   /** Stage indexes to call for a path starting with char code c (< 128); others (and '') call all. */
   private readonly routes: number[][] = [];
+  /** The same for hard links: also the stages that ask for every hard link. */
+  private readonly linkRoutes: number[][] = [];
   private readonly all: number[];
   /** What the stage at the index route() returned answered (when not -1). */
   private answer: Emit | Promise<Emit> = null;
@@ -86,7 +94,9 @@ class StageRunner implements EntryStream {
     this.all = stages.map((_, i) => i);
     for (let c = 0; c < 128; c++) {
       const ch = String.fromCharCode(c);
-      this.routes.push(this.all.filter((i) => stages[i]!.firstChars === undefined || stages[i]!.firstChars!.includes(ch)));
+      const mine = (i: number) => stages[i]!.firstChars === undefined || stages[i]!.firstChars!.includes(ch);
+      this.routes.push(this.all.filter(mine));
+      this.linkRoutes.push(this.all.filter((i) => mine(i) || stages[i]!.hardlinks === true));
     }
   }
 
@@ -98,7 +108,7 @@ class StageRunner implements EntryStream {
    */
   private route(e: Entry, rel: string, start = 0): number {
     const c = rel.charCodeAt(0);
-    const list = c < 128 ? this.routes[c]! : this.all;
+    const list = c < 128 ? (e.type === 'hardlink' ? this.linkRoutes : this.routes)[c]! : this.all;
     const stages = this.stages;
     for (let k = 0; k < list.length; k++) {
       const i = list[k]!;

@@ -245,7 +245,9 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   }
 
   return {
-    // Every entry: a hard link to a deleted file may lie anywhere.
+    firstChars: 'erv',
+    // A hard link to a deleted file may lie anywhere.
+    hardlinks: true,
     entry(e, rel) {
       if (e.type === 'hardlink' && deleted.size !== 0 && e.linkTarget !== undefined && !rel.startsWith('etc/hostname.')) {
         const d = deleted.get(normPath(e.linkTarget));
