@@ -113,6 +113,13 @@ export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'no
 
 const MiB = 1024 * 1024;
 
+/** The largest double below s + 1 (s a non-negative integer): a time in second s. */
+function belowNext(s: number): number {
+  const f = new Float64Array([s + 1]);
+  new BigInt64Array(f.buffer)[0]! -= 1n;
+  return f[0]!;
+}
+
 // Node kinds.
 const DIR = 1;
 const FILE = 2;
@@ -1222,6 +1229,8 @@ export class FsSink implements Sink {
    * which keeps microseconds: half a microsecond is added so truncation
    * lands on the intended microsecond. Node replaces negative numbers by
    * "now", so times before 1970 go as a Date (millisecond precision).
+   * Past 2^33 s a double no longer holds microseconds: the sum may round up
+   * to the next second, so it is kept just below it.
    */
   private timeArg(sec: number, nsec: number, where: Where): number | Date | undefined {
     if (!Number.isFinite(sec) || Math.abs(sec) > 1e11) {
@@ -1230,7 +1239,10 @@ export class FsSink implements Sink {
     }
     const s = Math.floor(sec);
     const ns = Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9 ? nsec : 0;
-    if (s >= 0) return s + (Math.floor(ns / 1000) * 1000 + 500) / 1e9;
+    if (s >= 0) {
+      const t = s + (Math.floor(ns / 1000) * 1000 + 500) / 1e9;
+      return t < s + 1 ? t : belowNext(s);
+    }
     return new Date(s * 1000 + Math.floor(ns / 1e6));
   }
 
