@@ -42,6 +42,7 @@ import { type CpioHeader, type CpioVariant, HEADER_SIZE, byteSum, couldBeMagicPr
 import { HOLES_HDR, SECMODE, XATTR_TYPE, isSparseMode, parseAclRecords, parseHolesHeader, parseHolesList, parseXattrHdr } from './cpio-solaris.js';
 
 const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 const TYPES: Record<number, EntryType> = {
   0o100000: 'file',
   0o040000: 'dir',
@@ -205,6 +206,11 @@ interface Group {
   pending: Pending[];
 }
 
+/** A member name as the sink resolves it, for telling that two members name the same file. */
+function nameKey(p: string): string {
+  return p.replace(/^(?:\.?\/+)+/, '').replace(/\/+$/, '');
+}
+
 function sameInode(a: CpioHeader, b: CpioHeader, withSize: boolean): boolean {
   return (a.mode & 0o7777) === (b.mode & 0o7777) && a.uid === b.uid && a.gid === b.gid && (!withSize || a.filesize === b.filesize);
 }
@@ -284,6 +290,8 @@ const isTrailer = (m: Member): boolean => {
  */
 class CpioParser {
   private readonly groups = new Map<string, Group>();
+  /** The file name of each live group that has one: a later member of that name replaces the file. */
+  private readonly targetNames = new Map<string, Group>();
   private acl: { path: string; data: Buffer; where: Where } | null = null;
   private firstVariant: CpioVariant | null = null;
   private pendingCount = 0;
@@ -384,6 +392,7 @@ class CpioParser {
       for (const p of rest) yield asHardlink(p.entry, first!.entry.path);
     }
     this.groups.clear();
+    this.targetNames.clear();
     await drainAfterTrailer(this.r, this.ctx);
   }
 
@@ -402,7 +411,27 @@ class CpioParser {
       entry.devMinor = h.rdevMinor;
     }
     if (this.acl) this.takeAcl(entry);
+    if (this.targetNames.size !== 0) this.replacing(entry.path, h);
     return entry;
+  }
+
+  /**
+   * A member named like a link group's file replaces that file (cpio links
+   * by inode, not by name): later members of the group must not link to the
+   * new occupant of the name (a symlink, say) but carry or wait for data.
+   */
+  private replacing(path: string, h: CpioHeader): void {
+    const name = nameKey(path);
+    const g = this.targetNames.get(name);
+    if (g === undefined) return;
+    if ((h.mode & S_IFMT) === S_IFREG && h.nlink > 1 && this.groups.get(linkKey(h)) === g) return;
+    this.targetNames.delete(name);
+    g.target = undefined;
+  }
+
+  private dropGroup(key: string, g: Group): void {
+    this.groups.delete(key);
+    if (g.target !== undefined) this.targetNames.delete(nameKey(g.target));
   }
 
   /** Attach a waiting ACL record to the entry of the same name that follows it. */
@@ -565,7 +594,7 @@ class CpioParser {
       if (verify && h.filesize > 0) await new MemberBody(r, h.filesize, where, verify).finish();
       else await skipExact(r, h.filesize, 'file data', where);
       await skipExact(r, m.dataPad, 'padding', where);
-      if (group.seen >= group.nlink && group.pending.length === 0) groups.delete(key);
+      if (group.seen >= group.nlink && group.pending.length === 0) this.dropGroup(key, group);
       yield asHardlink(entry, group.target);
       return;
     }
@@ -584,7 +613,7 @@ class CpioParser {
         // Every link seen and none had data: an empty file and its links.
         const [first, ...rest] = group.pending;
         this.pendingCount -= group.pending.length;
-        groups.delete(key);
+        this.dropGroup(key, group);
         yield first!.entry;
         for (const p of rest) yield asHardlink(p.entry, first!.entry.path);
       }
@@ -593,11 +622,12 @@ class CpioParser {
     // The member with the data: the file, then the links that waited for it.
     group.target = path;
     group.h = h;
+    this.targetNames.set(nameKey(path), group);
     yield* this.file(m, entry);
     const pending = group.pending;
     this.pendingCount -= pending.length;
     group.pending = [];
-    if (group.seen >= group.nlink) groups.delete(key);
+    if (group.seen >= group.nlink) this.dropGroup(key, group);
     for (const p of pending) {
       if (sameInode(p.h, h, false)) {
         yield asHardlink(p.entry, path);
