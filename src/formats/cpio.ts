@@ -208,6 +208,9 @@ interface Group {
 
 /** A member name as the sink resolves it, for telling that two members name the same file. */
 function nameKey(p: string): string {
+  // Most names need nothing (this runs for every member while a group is open).
+  const c = p.charCodeAt(0);
+  if (c !== 46 /* . */ && c !== 47 /* / */ && p.charCodeAt(p.length - 1) !== 47) return p;
   return p.replace(/^(?:\.?\/+)+/, '').replace(/\/+$/, '');
 }
 
