@@ -16,6 +16,7 @@ import { writeFlar } from '../samples/flar.js';
 import { makeHostRoot } from '../samples/host.js';
 import { snapshot, diffTrees, tmpdir } from './lib/tree.js';
 import { BIN, runCli, type CliResult } from './lib/cli.js';
+import { mountTmpfs } from './sink-lib.js';
 
 const GOLDEN = new URL('../../test/fixtures/inspect/', import.meta.url);
 const UPDATE = process.env.ZONEP2V_UPDATE_GOLDEN === '1';
@@ -137,6 +138,22 @@ t.test('--zonepath is checked as install checks it, without changing it', async 
   const done = await inspect(['-a', flar, '--host-root', host, '--zonepath', zp, '--json']);
   t.match(issues(done), [/^zone 'zone' is already installed/]);
   fs.rmSync(zp, { recursive: true, force: true });
+});
+
+t.test('--zonepath on a file system without room for the image: a blocker, as install would stop', async (t) => {
+  const mnt = path.join(work, 'small-fs');
+  fs.mkdirSync(mnt, { recursive: true });
+  const unmount = mountTmpfs(mnt, '4m');
+  if (typeof unmount === 'string') {
+    t.pass(`skipped: ${unmount}`);
+    return;
+  }
+  t.teardown(unmount);
+  const r = await inspect(['-a', flar, '--host-root', host, '--zonepath', path.join(mnt, 'zones', 'web1'), '--json']);
+  t.equal(r.code, 1, r.stderr);
+  const msgs = JSON.parse(r.stdout).issues.filter((i: { id: string }) => i.id === 'zonepath').map((i: { message: string }) => i.message);
+  t.match(msgs, [/^the zonepath's file system has \d+ bytes free; the image's \d+ bytes of file data and the 33554432-byte reserve an install keeps free need \d+ more$/]);
+  t.notOk(fs.existsSync(path.join(mnt, 'zones')), 'nothing made');
 });
 
 t.test('the zonecfg command file on stdout and in --zonecfg-file', async (t) => {

@@ -15,7 +15,8 @@ import { ImageObserver } from '../inspect/observe.js';
 import { buildInspect, renderText, type InspectInput } from '../inspect/report.js';
 import { reportEntry } from '../rules/index.js';
 import type { RuleContext } from '../rules/types.js';
-import { zonepathProblems } from '../sink/zonepath.js';
+import { RESERVE_BYTES } from '../sink/fs.js';
+import { freeBytesFor, zonepathProblems } from '../sink/zonepath.js';
 import { checkSourceFiles, describeError, Interrupt, openSource, Warnings } from './common.js';
 import { loadHostInventory, loadZone, makeRuleContext, p2vPipeline, runDate } from './pipeline-setup.js';
 import { loadSiteConfig } from './site-config.js';
@@ -37,7 +38,7 @@ Options:
       --zonepath PATH      zonepath for the zonecfg file (default /zones/NAME); given
                            (or in the zone's configuration), checked as install
                            checks it: installed or incomplete zone, unsafe path,
-                           a zone root that is not empty
+                           a zone root that is not empty, room for the image
       --zone-config FILE   the zone's etc/zones/NAME.xml
       --ip-type shared|exclusive
       --net physical=NAME  (repeatable) a net resource of an exclusive-IP zone
@@ -228,6 +229,11 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     interrupt.check();
     await sink.write(reportEntry(ctx));
     input.output = (await sink.finish()) as CountStats;
+    // Install stops when a file would leave less than the reserve free.
+    const free = zone.zonepath ? freeBytesFor(zone.zonepath) : undefined;
+    if (free !== undefined && input.output.bytes + RESERVE_BYTES > free) {
+      input.zonepathErrors = [...(input.zonepathErrors ?? []), `the zonepath's file system has ${free} bytes free; the image's ${input.output.bytes} bytes of file data and the ${RESERVE_BYTES}-byte reserve an install keeps free need ${input.output.bytes + RESERVE_BYTES - free} more`];
+    }
     const image = inventory.result();
     input.image = image;
     // -b: as install, the patches are backed out before the downgrade check.

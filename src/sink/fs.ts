@@ -112,6 +112,8 @@ const INFLIGHT_MIN = 1024;
 export const LENIENT_KINDS: ReadonlySet<string> = new Set(['parent-not-dir', 'not-empty', 'bad-owner', 'trailing-slash']);
 
 const MiB = 1024 * 1024;
+/** Free space an install leaves on the zonepath's file system, whatever happens (for the system). */
+export const RESERVE_BYTES = 32 * MiB;
 
 /** The largest double below s + 1 (s a non-negative integer): a time in second s. */
 function belowNext(s: number): number {
@@ -249,7 +251,7 @@ export class FsSink implements Sink {
       maxDepth: c.maxDepth ?? DEFAULT_PATH_LIMITS.maxDepth,
     };
     this.maxBytes = c.maxBytes ?? Infinity;
-    this.reserveBytes = c.reserveBytes ?? 32 * MiB;
+    this.reserveBytes = c.reserveBytes ?? RESERVE_BYTES;
     this.reserveInodes = c.reserveInodes ?? 0;
     this.checkEvery = c.checkEveryBytes ?? 64 * MiB;
     this.maxLinkTargetBytes = c.maxLinkTargetBytes ?? 32 * MiB;

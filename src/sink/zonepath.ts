@@ -163,6 +163,18 @@ export function zonepathProblems(zonepath: string, zone: string): string[] {
   return [];
 }
 
+/** Bytes free for root on the file system that holds (or will hold) `zonepath`: its deepest existing ancestor's. */
+export function freeBytesFor(zonepath: string): number | undefined {
+  for (let p = path.resolve(zonepath); ; p = path.dirname(p)) {
+    try {
+      const st = fs.statfsSync(p);
+      return st.bavail * st.bsize;
+    } catch {
+      if (p === '/') return undefined;
+    }
+  }
+}
+
 /**
  * The ancestor checks of prepareZonepath alone (missing directories made
  * when `create`), for what must hold before anything in the zonepath is
