@@ -24,7 +24,7 @@
 
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { Entry } from '../entry.js';
+import { copyEntry, type Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { Warning } from '../formats/types.js';
 import { linkTargetName, memberName, Output, symlinkTarget, where, writeBody } from './pax-writer.js';
@@ -66,6 +66,13 @@ export class CpioWriter implements Sink {
   private readonly out: Output;
   private finished = false;
   private warnedTime = false;
+  /**
+   * The symlinks, FIFOs and devices written so far, by canonical name: a tar
+   * hard link may point at one (GNU tar archives a hard-linked symlink so),
+   * and a data-less regular member would turn it into an empty file. Such a
+   * link is written as a copy of its target instead (its own inode).
+   */
+  private readonly special = new Map<string, Entry>();
 
   constructor(out: Writable, private readonly warn: (w: Warning) => void = () => {}) {
     this.out = new Output(out);
@@ -112,6 +119,7 @@ export class CpioWriter implements Sink {
 
     switch (e.type) {
       case 'file': {
+        this.special.delete(key);
         if (e.size > MAX32) throw new ArchiveError('too-large-for-cpio', `${e.size} bytes: newc cpio holds files up to 4 GiB - 1`, where(e), 'use --format pax');
         const [maj, min, ino] = identity(key);
         const nlink = linkCount(e);
@@ -123,11 +131,24 @@ export class CpioWriter implements Sink {
         break;
       }
       case 'hardlink': {
-        const [maj, min, ino] = identity(linkTargetName(e));
+        const target = linkTargetName(e);
+        const s = this.special.get(target);
+        if (s) {
+          const c = copyEntry(e);
+          c.type = s.type;
+          c.linkTarget = s.linkTarget;
+          c.devMajor = s.devMajor;
+          c.devMinor = s.devMinor;
+          await this.write(c);
+          return;
+        }
+        this.special.delete(key);
+        const [maj, min, ino] = identity(target);
         await this.member(name, { ...base, ino, nlink: Math.max(2, linkCount(e)), size: 0, maj, min });
         break;
       }
       case 'symlink': {
+        this.special.set(key, e);
         const t = Buffer.from(symlinkTarget(e), 'latin1');
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: 1, size: t.length, maj, min });
@@ -136,11 +157,14 @@ export class CpioWriter implements Sink {
       }
       case 'char':
       case 'block': {
+        this.special.set(key, e);
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: 1, size: 0, maj, min, rmaj: e.devMajor ?? 0, rmin: e.devMinor ?? 0 });
         break;
       }
       default: {
+        if (e.type === 'fifo') this.special.set(key, e);
+        else this.special.delete(key);
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: e.type === 'dir' ? 2 : 1, size: 0, maj, min });
       }
