@@ -70,9 +70,10 @@ export class CpioWriter implements Sink {
    * The symlinks, FIFOs and devices written so far, by canonical name: a tar
    * hard link may point at one (GNU tar archives a hard-linked symlink so),
    * and a data-less regular member would turn it into an empty file. Such a
-   * link is written as a copy of its target instead (its own inode).
+   * link is written as a copy of its target instead (its own inode). Only
+   * what the copy needs is kept (type, target, device numbers).
    */
-  private readonly special = new Map<string, Entry>();
+  private readonly special = new Map<string, Pick<Entry, 'type' | 'linkTarget' | 'devMajor' | 'devMinor'>>();
 
   constructor(out: Writable, private readonly warn: (w: Warning) => void = () => {}) {
     this.out = new Output(out);
@@ -148,7 +149,7 @@ export class CpioWriter implements Sink {
         break;
       }
       case 'symlink': {
-        this.special.set(key, e);
+        this.special.set(key, { type: e.type, linkTarget: e.linkTarget });
         const t = Buffer.from(symlinkTarget(e), 'latin1');
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: 1, size: t.length, maj, min });
@@ -157,13 +158,13 @@ export class CpioWriter implements Sink {
       }
       case 'char':
       case 'block': {
-        this.special.set(key, e);
+        this.special.set(key, { type: e.type, devMajor: e.devMajor, devMinor: e.devMinor });
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: 1, size: 0, maj, min, rmaj: e.devMajor ?? 0, rmin: e.devMinor ?? 0 });
         break;
       }
       default: {
-        if (e.type === 'fifo') this.special.set(key, e);
+        if (e.type === 'fifo') this.special.set(key, { type: e.type });
         else this.special.delete(key);
         const [maj, min, ino] = identity(key);
         await this.member(name, { ...base, ino, nlink: e.type === 'dir' ? 2 : 1, size: 0, maj, min });
