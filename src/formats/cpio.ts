@@ -36,7 +36,7 @@
 import { type Body, type Entry, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, raiseLimit, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
-import type { ParseContext, ParseFn } from './types.js';
+import { NAME_PREFIX_SLACK, type ParseContext, type ParseFn } from './types.js';
 import { ParserStream } from './parser-stream.js';
 import { type CpioHeader, type CpioVariant, HEADER_SIZE, byteSum, couldBeMagicPrefix, decodeHeader, linkKey, padding, sniffVariant } from './cpio-header.js';
 import { HOLES_HDR, SECMODE, XATTR_TYPE, isSparseMode, parseAclRecords, parseHolesHeader, parseHolesList, parseXattrHdr } from './cpio-solaris.js';
@@ -366,7 +366,7 @@ class CpioParser {
     // Name: namesize bytes including the NUL, then padding.
     if (h.namesize === 0) throw new ArchiveError('bad-name', 'cpio header with a name size of 0', where0);
     const max = this.ctx.limits.maxPathBytes;
-    if (h.namesize > max + 1) throw new ArchiveError('name-too-long', `name of ${h.namesize - 1} bytes, over the ${max} byte limit`, where0);
+    if (h.namesize > max + NAME_PREFIX_SLACK + 1) throw new ArchiveError('name-too-long', `name of ${h.namesize - 1} bytes, over the ${max} byte limit`, where0);
     return h;
   }
 

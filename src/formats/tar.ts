@@ -13,7 +13,7 @@ import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, raiseLimit } from '../errors.js';
 import type { Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
-import type { ParseContext, ParseFn } from './types.js';
+import { NAME_PREFIX_SLACK, type ParseContext, type ParseFn } from './types.js';
 import type { PaxAttrs } from './tar-pax.js';
 import { applyPaxRecord, forEachPaxRecord, FATAL, WARN } from './tar-pax.js';
 
@@ -906,13 +906,13 @@ class TarParser implements EntryStream {
     if (path === '') {
       reject = 'entry has an empty name';
       rejectKind = 'empty-name';
-    } else if (path.length > maxPath) {
+    } else if (path.length > maxPath + NAME_PREFIX_SLACK) {
       reject = `name is ${path.length} bytes, over the ${maxPath} byte limit`;
       rejectKind = 'path-too-long';
     } else if (linkTarget === '') {
       reject = `${type} with an empty target`;
       rejectKind = 'empty-link-target';
-    } else if (linkTarget !== undefined && linkTarget.length > maxPath) {
+    } else if (linkTarget !== undefined && linkTarget.length > maxPath + (type === 'hardlink' ? NAME_PREFIX_SLACK : 0)) {
       reject = `link target is ${linkTarget.length} bytes, over the ${maxPath} byte limit`;
       rejectKind = 'path-too-long';
     }

@@ -46,6 +46,13 @@ export interface Limits {
   maxEntries: number;
 }
 
+/**
+ * Bytes a stored name may exceed maxPathBytes by: a leading `./` or `/`
+ * (GNU tar and bsdtar store a 4095-byte path as `./` + 4095) is stripped
+ * before the sink applies the limit to the name itself.
+ */
+export const NAME_PREFIX_SLACK = 64;
+
 export const DEFAULT_LIMITS: Limits = {
   maxPathBytes: 4096,
   maxMetaBytes: 1 << 20,
