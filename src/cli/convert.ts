@@ -48,6 +48,10 @@ Options:
   -o OUT                   output archive (- for stdout; a file is written
                            atomically: temporary name, renamed when complete)
       --format pax|cpio    pax (default; GNU tar, bsdtar) or cpio (newc; GNU cpio)
+      --sparse             pax: files with holes as GNU sparse 1.0 members (as
+                           GNU tar -S; GNU tar and bsdtar restore the holes,
+                           Solaris tar does not know them); default: written
+                           out in full, with a warning
   -u | -p                  sys-unconfig the image, or preserve its identity (default -p)
       --zone NAME          zone name (default: the zone configuration's, or "zone")
       --zonepath PATH      accepted as by inspect; the archive does not depend on it
@@ -68,6 +72,7 @@ interface ConvertArgs extends ReturnType<typeof zoneArgs> {
   command?: string;
   out: string;
   format: 'pax' | 'cpio';
+  sparse: boolean;
   quiet: boolean;
 }
 
@@ -81,6 +86,7 @@ function parse(argv: string[]): ConvertArgs | 'help' {
       command: { type: 'string' },
       output: { type: 'string', short: 'o' },
       format: { type: 'string' },
+      sparse: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
     strict: true,
@@ -93,6 +99,7 @@ function parse(argv: string[]): ConvertArgs | 'help' {
   if (values.output === undefined || values.output === '') throw new UsageError('give the output archive: -o OUT (or -o - for stdout)');
   const format = values.format ?? 'pax';
   if (format !== 'pax' && format !== 'cpio') throw new UsageError(`--format must be pax or cpio, not ${JSON.stringify(format)}`);
+  if (values.sparse && format !== 'pax') throw new UsageError('--sparse is for --format pax: newc cpio cannot hold holes');
   if (values.archive?.includes('-') && process.stdin.isTTY) throw new UsageError('stdin is a terminal: pipe an archive into -a -');
   if (values.output === '-' && process.stdout.isTTY) throw new UsageError('refusing to write an archive to a terminal: redirect stdout or give -o FILE');
   return {
@@ -102,6 +109,7 @@ function parse(argv: string[]): ConvertArgs | 'help' {
     command: values.command,
     out: values.output,
     format,
+    sparse: Boolean(values.sparse),
     quiet: Boolean(values.quiet),
   };
 }
@@ -246,7 +254,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
       tmp = path.join(path.dirname(path.resolve(args.out)), `.${path.basename(args.out)}.${process.pid}.tmp`);
       out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
     }
-    writer = args.format === 'cpio' ? new CpioWriter(out, warnings.add) : new PaxWriter(out);
+    writer = args.format === 'cpio' ? new CpioWriter(out, warnings.add) : new PaxWriter(out, { sparse: args.sparse, warn: warnings.add });
     const w = writer;
     const ctx = makeRuleContext({
       zone,

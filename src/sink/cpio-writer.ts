@@ -27,7 +27,7 @@ import type { Writable } from 'node:stream';
 import { copyEntry, type Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { Warning } from '../formats/types.js';
-import { linkTargetName, memberName, Output, symlinkTarget, where, writeBody } from './pax-writer.js';
+import { holeBytes, linkTargetName, memberName, Output, SPARSE_MIN_HOLES, symlinkTarget, where, writeBody } from './pax-writer.js';
 import type { Sink, SinkStats } from './types.js';
 
 const S_IFMT: Record<string, number> = {
@@ -122,6 +122,8 @@ export class CpioWriter implements Sink {
       case 'file': {
         this.special.delete(key);
         if (e.size > MAX32) throw new ArchiveError('too-large-for-cpio', `${e.size} bytes: newc cpio holds files up to 4 GiB - 1`, where(e), 'use --format pax');
+        const holes = holeBytes(e);
+        if (holes >= SPARSE_MIN_HOLES) this.warn({ kind: 'sparse-expanded', message: `${holes} bytes of holes written out as zeros (newc cpio cannot hold holes; --format pax --sparse keeps them)`, ...where(e) });
         const [maj, min, ino] = identity(key);
         const nlink = linkCount(e);
         await this.member(name, { ...base, ino, nlink, size: e.size, maj, min });

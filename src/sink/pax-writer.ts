@@ -4,8 +4,10 @@
 // we need raw non-UTF-8 names and link targets (hdrcharset=BINARY), uids and
 // gids over 2097151, sizes over 8 GiB, nanosecond mtimes, times before 1970,
 // device numbers over 2097151, extended attributes and ACLs kept as pax
-// records, and sparse files written out in full, all streamed with
-// backpressure and small writes coalesced.
+// records, and sparse files (written out in full, or with `sparse` as GNU
+// tar's pax sparse format 1.0, which GNU tar, bsdtar and our reader take but
+// Solaris tar does not), all streamed with backpressure and small writes
+// coalesced.
 //
 // Names are checked as the filesystem sink checks them (sink/path.ts: no
 // NUL, no "..", bounded lengths) and written in canonical form ("etc/vfstab",
@@ -18,6 +20,7 @@ import type { Entry } from '../entry.js';
 import { ArchiveError, type Where } from '../errors.js';
 import { blockSum } from '../formats/tar.js';
 import { validateLinkTarget, validatePath } from './path.js';
+import type { Warning } from '../formats/types.js';
 import type { Sink, SinkStats } from './types.js';
 
 const BLOCK = 512;
@@ -186,6 +189,25 @@ export async function writeBody(e: Entry, out: Output): Promise<number> {
   return n;
 }
 
+/** Holes under this many bytes in all are not worth a sparse member (or a warning). */
+export const SPARSE_MIN_HOLES = 64 * 1024;
+
+/** Bytes of a sparse entry that are holes (0 for a plain file). */
+export function holeBytes(e: Entry): number {
+  if (!e.sparse) return 0;
+  return e.size - e.sparse.reduce((n, r) => n + r.length, 0);
+}
+
+/** The regions' data after each other, as the body yields them (no holes). */
+async function writeRegions(e: Entry, out: Output): Promise<number> {
+  let n = 0;
+  for await (const c of e.body()) {
+    await out.put(c);
+    n += c.length;
+  }
+  return n;
+}
+
 function octal(buf: Buffer, off: number, len: number, v: number): boolean {
   if (!Number.isSafeInteger(v) || v < 0) return false;
   const s = v.toString(8);
@@ -246,7 +268,14 @@ export class PaxWriter implements Sink {
   private paxSeq = 0;
   private finished = false;
 
-  constructor(out: Writable) {
+  /**
+   * `sparse`: files with holes as GNU sparse 1.0 members (else in full).
+   * `warn`: told once per file whose holes are written out in full.
+   */
+  constructor(
+    out: Writable,
+    private readonly opts: { sparse?: boolean; warn?: (w: Warning) => void } = {},
+  ) {
     this.out = new Output(out);
   }
 
@@ -336,23 +365,14 @@ export class PaxWriter implements Sink {
     if (e.type === 'dir') name = Buffer.concat([name, Buffer.from('/')]);
     else if (key === '') throw new ArchiveError('unsafe-path', `the root is a ${e.type}, not a directory`, where(e));
     const link = Buffer.from(e.type === 'hardlink' ? linkTargetName(e) : e.type === 'symlink' ? symlinkTarget(e) : '', 'latin1');
+    const holes = e.type === 'file' ? holeBytes(e) : 0;
+    if (holes >= SPARSE_MIN_HOLES) {
+      if (this.opts.sparse) return this.writeSparse(e, name);
+      this.opts.warn?.({ kind: 'sparse-expanded', message: `${holes} bytes of holes written out as zeros (give --sparse to keep them)`, ...where(e) });
+    }
     const size = e.type === 'file' ? e.size : 0;
     const { hdr, pax } = this.header(name, type, e, size, link);
-    if (pax.length) {
-      const body = Buffer.concat(pax);
-      const x = Buffer.alloc(BLOCK);
-      x.write(`PaxHeaders.0/${++this.paxSeq}`, 0, 'latin1');
-      octal(x, 100, 8, 0o644);
-      octal(x, 108, 8, 0);
-      octal(x, 116, 8, 0);
-      octal(x, 124, 12, body.length);
-      octal(x, 136, 12, Math.max(0, Math.min(e.mtime, 0o77777777777)));
-      x.write('x', 156, 'latin1');
-      x.write('ustar\x0000', 257, 'latin1');
-      await this.putHeader(x);
-      await this.out.put(body);
-      await this.pad(body.length);
-    }
+    await this.putExtended(pax, e);
     await this.putHeader(hdr);
     if (e.type === 'file') {
       const n = await writeBody(e, this.out);
@@ -360,6 +380,58 @@ export class PaxWriter implements Sink {
       await this.pad(size);
       this.stats.bytes += size;
     }
+    this.stats.entries++;
+  }
+
+  /** The `x` header and records before a member, when it has any. */
+  private async putExtended(pax: Buffer[], e: Entry): Promise<void> {
+    if (!pax.length) return;
+    const body = Buffer.concat(pax);
+    const x = Buffer.alloc(BLOCK);
+    x.write(`PaxHeaders.0/${++this.paxSeq}`, 0, 'latin1');
+    octal(x, 100, 8, 0o644);
+    octal(x, 108, 8, 0);
+    octal(x, 116, 8, 0);
+    octal(x, 124, 12, body.length);
+    octal(x, 136, 12, Math.max(0, Math.min(e.mtime, 0o77777777777)));
+    x.write('x', 156, 'latin1');
+    x.write('ustar\x0000', 257, 'latin1');
+    await this.putHeader(x);
+    await this.out.put(body);
+    await this.pad(body.length);
+  }
+
+  /**
+   * A file with holes as GNU tar writes one with --sparse in pax (format
+   * 1.0): the member is named GNUSparseFile.0/<name> in its directory, the
+   * real name and size go in GNU.sparse.* records, and its data is the map
+   * (decimal: the count, then offset and length of each region, a line each,
+   * NUL-padded to a block) followed by the regions' bytes. A file that ends
+   * in a hole gets a last region of length 0 at its size, as GNU tar's has.
+   */
+  private async writeSparse(e: Entry, name: Buffer): Promise<void> {
+    const regions = e.sparse!.filter((r) => r.length > 0).map((r) => [r.offset, r.length] as const);
+    const last = regions[regions.length - 1];
+    if (!last || last[0] + last[1] < e.size) regions.push([e.size, 0]);
+    const mapText = Buffer.from(`${regions.length}\n${regions.map(([o, l]) => `${o}\n${l}\n`).join('')}`, 'latin1');
+    const mapBytes = Math.ceil(mapText.length / BLOCK) * BLOCK;
+    const data = regions.reduce((n, [, l]) => n + l, 0);
+    const slash = name.lastIndexOf(0x2f);
+    const fake = Buffer.concat([name.subarray(0, slash + 1), Buffer.from('GNUSparseFile.0/', 'latin1'), name.subarray(slash + 1)]);
+    const { hdr, pax } = this.header(fake, '0', e, mapBytes + data, Buffer.alloc(0));
+    const records = [paxRecord('GNU.sparse.major', Buffer.from('1')), paxRecord('GNU.sparse.minor', Buffer.from('0')), paxRecord('GNU.sparse.name', name), paxRecord('GNU.sparse.realsize', Buffer.from(String(e.size)))];
+    const hasCharset = pax.length > 0 && pax[0]!.includes(Buffer.from(' hdrcharset='));
+    if (!isUtf8(name) && !hasCharset) records.unshift(paxRecord('hdrcharset', Buffer.from('BINARY')));
+    // After hdrcharset (it applies to the records that follow), before the rest.
+    pax.splice(hasCharset ? 1 : 0, 0, ...records);
+    await this.putExtended(pax, e);
+    await this.putHeader(hdr);
+    await this.out.put(mapText);
+    await this.out.put(ZERO.subarray(0, mapBytes - mapText.length));
+    const n = await writeRegions(e, this.out);
+    if (n !== data) throw new ArchiveError('size-mismatch', `the sparse body is ${n} bytes, its map says ${data}`, where(e));
+    await this.pad(mapBytes + data);
+    this.stats.bytes += e.size;
     this.stats.entries++;
   }
 
