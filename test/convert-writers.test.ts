@@ -21,6 +21,7 @@ import { CpioWriter } from '../src/sink/cpio-writer.js';
 import { normPath } from '../src/rules/path.js';
 import { dir, hard, mkEntry, sym, type Spec } from './sink-lib.js';
 import { diffTrees, snapshot, tmpdir, type Tree } from './lib/tree.js';
+import type { Warning } from '../src/formats/types.js';
 
 const work = tmpdir('zonep2v-writers-');
 t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -90,6 +91,8 @@ let reference: Tree;
 const pax = path.join(work, 'out.pax');
 const cpio = path.join(work, 'out.cpio');
 
+const paxWarnings: Warning[] = [];
+
 t.before(async () => {
   // What install writes from the same entries.
   const root = path.join(work, 'fs');
@@ -98,13 +101,18 @@ t.before(async () => {
   for (const e of entries(false)) await sink.write(e);
   await sink.finish();
   reference = snapshot(root);
-  await toFile((o) => new PaxWriter(o), entries(false), pax);
+  await toFile((o) => new PaxWriter(o, { warn: (w) => paxWarnings.push(w) }), entries(false), pax);
   await toFile((o) => new CpioWriter(o), entries(false), cpio);
   // Extended attributes and a device number no tool can create here: read back by our parsers.
   await toFile((o) => new PaxWriter(o), entries(true), roundTrip);
   await toFile((o) => new CpioWriter(o), entries(true), roundTripCpio);
 });
 
+
+t.test('pax: a time before 1970 with a fraction is written in whole seconds, and said once', async (t) => {
+  t.same(paxWarnings.filter((w) => w.kind === 'mtime-rounded').map((w) => w.entry), ['old-nano']);
+  t.same(paxWarnings.filter((w) => w.kind === 'sparse-expanded').map((w) => w.entry), ['sparse'], 'holes written out are said too');
+});
 
 t.test('pax: GNU tar extracts the tree install writes', async (t) => {
   const r = extract('tar', ['-xpf', '-', '--numeric-owner'], pax, path.join(work, 'gnutar'));

@@ -267,6 +267,7 @@ export class PaxWriter implements Sink {
   private readonly out: Output;
   private paxSeq = 0;
   private finished = false;
+  private warnedTime = false;
 
   /**
    * `sparse`: files with holes as GNU sparse 1.0 members (else in full).
@@ -314,6 +315,10 @@ export class PaxWriter implements Sink {
     const fits = octal(h, 136, 12, e.mtime);
     // Before 1970 only whole seconds: libarchive reads "-N.F" as -N + .F.
     const nsec = e.mtime < 0 ? 0 : e.mtimeNsec;
+    if (e.mtime < 0 && e.mtimeNsec && !this.warnedTime) {
+      this.warnedTime = true;
+      this.opts.warn?.({ kind: 'mtime-rounded', message: 'times before 1970 are written in whole seconds (bsdtar misreads a fraction on them); the first such file', ...where(e) });
+    }
     if (!fits || nsec) {
       pax.push(paxRecord('mtime', Buffer.from(paxTime(e.mtime, nsec))));
       if (!fits) octal(h, 136, 12, e.mtime < 0 ? 0 : 0o77777777777);
