@@ -7,7 +7,8 @@
 //      path '' (after the whole directory phase has been read: names need
 //      the full table);
 //   2. every other inode in dump order (inode order): the first name as its
-//      own type, further names as 'hardlink' entries pointing at the first.
+//      own type, further names as 'hardlink' entries pointing at the first
+//      (regular files) or as entries of the same type (anything else).
 //
 // Regular files: `size` is di_size; holes (c_addr zero entries) become
 // Entry.sparse data regions. A file's block map arrives in pieces (one
@@ -25,7 +26,7 @@
 // "unsupported"); lenient mode warns and yields what the dump holds.
 
 import type { Body, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
-import { bufferBody, emptyBody, newEntry } from '../entry.js';
+import { bufferBody, copyEntry, emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, raiseLimit, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import type { ParseContext, ParseFn } from './types.js';
@@ -519,9 +520,20 @@ class DumpParser {
     yield* this.yieldDirectories();
   }
 
-  /** The `i`-th name (i >= 1) of a file handed out: a hard link to its first. */
+  /**
+   * The `i`-th name (i >= 1) of an inode handed out: a hard link to its
+   * first for a regular file; for anything else (FIFO, device, socket,
+   * symlink) an entry of its own type, as the cpio reader gives, since hard
+   * links may only point at regular files this run wrote.
+   */
   linkEntry(item: FileItem, i: number): Entry {
     const e = item.entry;
+    if (e.type !== 'file') {
+      const c = copyEntry(e);
+      c.path = item.paths[i]!;
+      c.index = this.nextIndex();
+      return c;
+    }
     const link = newEntry(item.paths[i]!, 'hardlink', e.mode, e.uid, e.gid, e.mtime, e.mtimeNsec, 0, e.offset, this.nextIndex(), emptyBody, e.nlink);
     link.linkTarget = e.path;
     return link;
