@@ -316,10 +316,13 @@ class Tape {
   /** After TS_END: read the last volume to its end; note volumes left over. */
   async finish(): Promise<void> {
     await this.r.drain();
-    const more = await this.it.next();
-    if (!more.done) {
-      this.ctx.warn({ kind: 'dump-extra-volume', message: `input after the dump's end marker (volume ${this.volNo}) ignored` });
+    // dump 0.4b -M leaves an empty last volume when the dump ends on a volume boundary: nothing to report
+    for (let more = await this.it.next(); !more.done; more = await this.it.next()) {
+      const empty = (await more.value.peek(1)).length === 0;
       await more.value.close();
+      if (empty) continue;
+      this.ctx.warn({ kind: 'dump-extra-volume', message: `input after the dump's end marker (volume ${this.volNo}) ignored` });
+      break;
     }
     await this.it.return?.();
   }
