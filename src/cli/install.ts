@@ -24,7 +24,7 @@ import type { RuleContext } from '../rules/types.js';
 import { FsSink } from '../sink/fs.js';
 import { drive } from '../pipeline/run.js';
 import { clearRoot } from '../sink/clear-root.js';
-import { checkZonepath, clearState, installRunning, prepareZonepath, readState, writeState, type StateRecord } from '../sink/zonepath.js';
+import { checkZonepath, clearState, prepareZonepath, readState, stateRefusal, writeState, type StateRecord } from '../sink/zonepath.js';
 import { checkSourceFiles, describeError, Interrupt, openSource, Warnings } from './common.js';
 import { BRAND_USAGE, INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 import { eventLine, openInstallLog, type InstallLog } from './log.js';
@@ -62,14 +62,8 @@ async function checkThenInstall(args: InstallArgs, interrupt: Interrupt): Promis
   let hostInv: Inventory;
   let site: RuleContext['site'];
   try {
-    const st = readState(args.zonepath);
-    if (st?.state === 'installed') throw new UsageError(`zone '${args.zone}' is already installed (${args.zonepath}).`);
-    if (st?.state === 'incomplete' && installRunning(st)) {
-      throw new UsageError(`zone '${args.zone}': an install (pid ${st.pid}, started ${st.started}) is running in ${args.zonepath}; wait for it to finish or stop it (kill ${st.pid}), then retry.`);
-    }
-    if (st?.state === 'incomplete' && !args.clean) {
-      throw new UsageError(`zone '${args.zone}': zone is incomplete; uninstall required. An earlier install (pid ${st.pid}, started ${st.started}) did not finish; run again with --clean to remove what it left, or zoneadm -z ${args.zone} uninstall -F.`);
-    }
+    const refused = stateRefusal(args.zonepath, args.zone, args.clean);
+    if (refused) throw new UsageError(refused);
     zone = await zoneConfig(args);
     const sparse = checkWholeRoot(zone);
     if (sparse) throw new UsageError(sparse);

@@ -12,9 +12,10 @@
 // --limit held); regular files only as hashes (file-set.ts), where FsSink
 // asks the disk.
 
-import { bodyLength, displayPath, type Entry } from '../entry.js';
-import { ArchiveError, raiseLimit, type Where } from '../errors.js';
-import { isId, LENIENT_KINDS, type SinkCaps } from '../sink/fs.js';
+import { displayPath, type Entry } from '../entry.js';
+import { ArchiveError, type Where } from '../errors.js';
+import { LENIENT_KINDS, type SinkCaps } from '../sink/fs.js';
+import { capBytes, capHeld, capLinks, checkEntry, checkOwner, checkSparse, fileLength, throughLink } from '../sink/refusals.js';
 import { linkTargetMissing, replaceRefused } from '../sink/messages.js';
 import { validateLinkTarget, validatePath, type ValidPath } from '../sink/path.js';
 import { dirHash, FileSet } from './file-set.js';
@@ -85,13 +86,10 @@ export class ShadowTree {
 
   private dispatch(e: Entry, where: Where): boolean {
     const v = validatePath(e.path, where);
-    if (v.key === '') {
-      if (e.type === 'dir') return true;
-      throw new ArchiveError('unsafe-path', `a ${e.type} entry cannot replace the extraction root`, where, 'the archive is corrupt or hostile');
-    }
-    if (v.trailingSlash && e.type !== 'dir') throw new ArchiveError('trailing-slash', `a ${e.type} entry has a name ending in '/'`, where);
+    checkEntry(e, v.key, v.trailingSlash, where);
+    if (v.key === '') return true;
     if (e.type === 'char' || e.type === 'block' || e.type === 'socket') return false;
-    if (!isId(e.uid) || !isId(e.gid)) throw new ArchiveError('bad-owner', `owner ${e.uid}:${e.gid} is out of range`, where, 'uids and gids must be 0..4294967294');
+    checkOwner(e, where);
     switch (e.type) {
       case 'file':
         this.file(e, v, where);
@@ -103,9 +101,7 @@ export class ShadowTree {
       case 'symlink': {
         const target = validateLinkTarget(e.linkTarget, where);
         this.linkTargetBytes += target.length;
-        if (this.linkTargetBytes > this.maxLinkTargetBytes) {
-          throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', this.maxLinkTargetBytes));
-        }
+        if (this.linkTargetBytes > this.maxLinkTargetBytes) throw capLinks(this.linkTargetBytes, this.maxLinkTargetBytes, where);
         this.parentDir(v.parent, where);
         this.put(v.key, LINK, where, 'symlink');
         return true;
@@ -122,18 +118,9 @@ export class ShadowTree {
   }
 
   private file(e: Entry, v: ValidPath, where: Where): void {
-    const len = bodyLength(e);
-    if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isSafeInteger(len) || len < 0) throw new ArchiveError('bad-size', `size ${e.size} is not a valid file size`, where);
-    let end = 0;
-    for (const r of e.sparse ?? []) {
-      if (!Number.isSafeInteger(r.offset) || !Number.isSafeInteger(r.length) || r.offset < end || r.length < 0 || r.offset + r.length > e.size) {
-        throw new ArchiveError('bad-sparse', `sparse region ${r.offset}+${r.length} overlaps, is out of order or passes the file size ${e.size}`, where);
-      }
-      end = r.offset + r.length;
-    }
-    if (this.bytes + len > this.maxBytes) {
-      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'the archive holds more data than --limit bytes allows: raise it if the archive is genuine');
-    }
+    const len = fileLength(e, where);
+    checkSparse(e, where);
+    if (this.bytes + len > this.maxBytes) throw capBytes(len, this.maxBytes, where);
     this.parentDir(v.parent, where);
     this.put(v.key, FILE, where, 'file');
     this.bytes += len;
@@ -164,7 +151,7 @@ export class ShadowTree {
       const k = slash === -1 ? pkey : pkey.slice(0, slash);
       const kind = this.kindOf(k);
       if (kind === undefined) this.add(k, DIR, where);
-      else if (kind === LINK) throw new ArchiveError('through-symlink', `the path goes through the symbolic link ${displayPath(k)}`, where, 'nothing is written through a link');
+      else if (kind === LINK) throw throughLink(k, where);
       else if (kind !== DIR) throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is ${kind === FILE ? 'not a directory' : `a ${KIND_NAME[kind]}`}`, where);
       if (slash === -1) return;
       at = slash + 1;
@@ -194,9 +181,7 @@ export class ShadowTree {
       const p = key.slice(0, slash);
       this.children.set(p, (this.children.get(p) ?? 0) + 1);
     }
-    if (kind !== FILE && ++this.held > this.maxHeld) {
-      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', this.maxHeld));
-    }
+    if (kind !== FILE && ++this.held > this.maxHeld) throw capHeld(this.maxHeld, where);
   }
 
   private drop(key: string): void {

@@ -43,14 +43,15 @@
 // memory flat however many files the image has.
 
 import fs from 'node:fs';
-import { bodyLength, displayPath, type Body, type Entry, type SparseRegion } from '../entry.js';
-import { ArchiveError, raiseLimit, type Where } from '../errors.js';
+import { displayPath, type Body, type Entry, type SparseRegion } from '../entry.js';
+import { ArchiveError, type Where } from '../errors.js';
 import type { Warning } from '../formats/types.js';
 import { WRITTEN, type Sink, type SinkStats } from './types.js';
 import { DEFAULT_PATH_LIMITS, keyDepth, validateLinkTarget, validatePath, type PathLimits, type ValidPath } from './path.js';
 import { PathRootedFs, ProcFdRootedFs, type RootedFs } from './rootfs.js';
 import { WriteQueue, type QueuedFile } from './write-queue.js';
 import { F } from './write-ring.js';
+import { capBytes, capHeld, capLinks, checkEntry, checkOwner, checkSparse, fileLength, throughLink } from './refusals.js';
 import { STILL_TAKEN, STILL_TAKEN_HINT, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
 
 export interface SinkCaps {
@@ -306,17 +307,12 @@ export class FsSink implements Sink {
   private dispatch(e: Entry, where: Where): Promise<void> | undefined {
     const v = validatePath(e.path, where, this.limits);
     if (v.leadingSlash) this.leadingSlash(where);
+    checkEntry(e, v.key, v.trailingSlash, where);
     if (v.key === '') {
       // '.', './', '/' or '': the root itself. Its owner, mode and times
-      // belong to the installer (D-9); a non-directory cannot replace it.
-      if (e.type === 'dir') {
-        this.stats.entries++;
-        return undefined;
-      }
-      throw new ArchiveError('unsafe-path', `a ${e.type} entry cannot replace the extraction root`, where, 'the archive is corrupt or hostile');
-    }
-    if (v.trailingSlash && e.type !== 'dir') {
-      throw new ArchiveError('trailing-slash', `a ${e.type} entry has a name ending in '/'`, where);
+      // belong to the installer (D-9).
+      this.stats.entries++;
+      return undefined;
     }
     switch (e.type) {
       case 'char':
@@ -329,7 +325,7 @@ export class FsSink implements Sink {
         this.skip('socket');
         return undefined;
     }
-    this.checkOwner(e, where);
+    checkOwner(e, where);
     if (e.xattrs !== undefined && !this.warnedOnce.has('xattrs-ignored')) {
       for (const _ in e.xattrs) {
         this.warnedOnce.add('xattrs-ignored');
@@ -361,14 +357,11 @@ export class FsSink implements Sink {
 
   /** Checks, then the file goes to the writing thread or is written here; a promise only while its body is read. */
   private writeFile(e: Entry, v: ValidPath, where: Where): Promise<void> | undefined {
-    const len = bodyLength(e);
-    if (!Number.isSafeInteger(e.size) || e.size < 0 || !Number.isSafeInteger(len) || len < 0) {
-      throw new ArchiveError('bad-size', `size ${e.size} is not a valid file size`, where);
-    }
+    const len = fileLength(e, where);
     const regions = e.sparse;
-    if (regions) this.checkSparse(e, where);
+    if (regions) checkSparse(e, where);
     if (this.stats.bytes + len > this.maxBytes) {
-      throw new ArchiveError('cap-bytes', `writing ${len} more bytes would pass the limit of ${this.maxBytes} bytes for this run`, where, 'the archive holds more data than --limit bytes allows: raise it if the archive is genuine');
+      throw capBytes(len, this.maxBytes, where);
     }
     if (this.sinceCheck + len >= this.checkEvery) {
       this.checkSpace(len, where);
@@ -665,7 +658,7 @@ export class FsSink implements Sink {
     // run without its rollback (F7).
     this.linkTargetBytes += target.length;
     if (this.linkTargetBytes > this.maxLinkTargetBytes) {
-      throw new ArchiveError('cap-links', `the symbolic links so far have ${this.linkTargetBytes} bytes of targets, over the limit of ${this.maxLinkTargetBytes} bytes`, where, raiseLimit('link-targets', this.maxLinkTargetBytes));
+      throw capLinks(this.linkTargetBytes, this.maxLinkTargetBytes, where);
     }
     this.parentDir(v.parent, where);
     const rec = this.placeholder(v.key, where);
@@ -1096,7 +1089,7 @@ export class FsSink implements Sink {
     if (r !== undefined) {
       if (r.kind === DIR) return;
       if (r.kind === PLACEHOLDER || r.kind === SYMLINK) {
-        throw new ArchiveError('through-symlink', `the path goes through the symbolic link ${displayPath(k)}`, where, 'nothing is written through a link');
+        throw throughLink(k, where);
       }
       throw new ArchiveError('parent-not-dir', `the path goes through ${displayPath(k)}, which is a ${KIND_NAME[r.kind]}`, where);
     }
@@ -1178,7 +1171,7 @@ export class FsSink implements Sink {
   private hold(key: string, rec: Rec, where: Where): void {
     this.nodes.set(key, rec);
     if (this.nodes.size > this.maxHeld) {
-      throw new ArchiveError('cap-held', `over ${this.maxHeld} directories and links are waiting for their metadata`, where, raiseLimit('held', this.maxHeld));
+      throw capHeld(this.maxHeld, where);
     }
   }
 
@@ -1246,22 +1239,6 @@ export class FsSink implements Sink {
       return t < s + 1 ? t : belowNext(s);
     }
     return new Date(s * 1000 + Math.floor(ns / 1e6));
-  }
-
-  private checkOwner(e: Entry, where: Where): void {
-    if (!isId(e.uid) || !isId(e.gid)) {
-      throw new ArchiveError('bad-owner', `owner ${e.uid}:${e.gid} is out of range`, where, 'uids and gids must be 0..4294967294');
-    }
-  }
-
-  private checkSparse(e: Entry, where: Where): void {
-    let end = 0;
-    for (const r of e.sparse!) {
-      if (!Number.isSafeInteger(r.offset) || !Number.isSafeInteger(r.length) || r.offset < end || r.length < 0 || r.offset + r.length > e.size) {
-        throw new ArchiveError('bad-sparse', `sparse region ${r.offset}+${r.length} overlaps, is out of order or passes the file size ${e.size}`, where);
-      }
-      end = r.offset + r.length;
-    }
   }
 
   /** The root's file system figures; undefined when it gives none (ENOSPC is relied on then). */
@@ -1349,10 +1326,6 @@ function isEmptyDir(p: string): boolean {
 function notExtracted(shown: string, where: Where): ArchiveError {
   const m = linkTargetMissing(shown);
   return new ArchiveError('bad-hardlink', m.message, where, m.hint);
-}
-
-export function isId(n: number): boolean {
-  return Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
 }
 
 function parentKey(k: string): string {

@@ -143,14 +143,8 @@ export function where(e: Entry): Where {
 
 /** Write a sparse entry's body in full (holes as zeros); returns the bytes written. */
 export async function writeBody(e: Entry, out: Output): Promise<number> {
+  if (!e.sparse) return copyBody(e, out);
   let n = 0;
-  if (!e.sparse) {
-    for await (const c of e.body()) {
-      await out.put(c);
-      n += c.length;
-    }
-    return n;
-  }
   let pos = 0;
   const it = e.body()[Symbol.asyncIterator]();
   let pending: Buffer = Buffer.alloc(0);
@@ -198,8 +192,8 @@ export function holeBytes(e: Entry): number {
   return e.size - e.sparse.reduce((n, r) => n + r.length, 0);
 }
 
-/** The regions' data after each other, as the body yields them (no holes). */
-async function writeRegions(e: Entry, out: Output): Promise<number> {
+/** The body as it comes (a sparse file's regions after each other, no holes); returns its bytes. */
+async function copyBody(e: Entry, out: Output): Promise<number> {
   let n = 0;
   for await (const c of e.body()) {
     await out.put(c);
@@ -433,7 +427,7 @@ export class PaxWriter implements Sink {
     await this.putHeader(hdr);
     await this.out.put(mapText);
     await this.out.put(ZERO.subarray(0, mapBytes - mapText.length));
-    const n = await writeRegions(e, this.out);
+    const n = await copyBody(e, this.out);
     if (n !== data) throw new ArchiveError('size-mismatch', `the sparse body is ${n} bytes, its map says ${data}`, where(e));
     await this.pad(mapBytes + data);
     this.stats.bytes += e.size;

@@ -132,14 +132,34 @@ export function prepareZonepath(zonepath: string): string {
   const abs = checkZonepath(zonepath, true);
   fs.chmodSync(abs, 0o700);
   const root = path.join(abs, 'root');
-  const rst = fs.lstatSync(root, { throwIfNoEntry: false });
-  if (!rst) fs.mkdirSync(root, { mode: 0o755 });
-  else if (!rst.isDirectory() || rst.isSymbolicLink()) throw new ArchiveError('zonepath', `${root} is not a directory`, {}, 'remove or move it aside');
-  else if (fs.readdirSync(root).length > 0) {
-    throw new ArchiveError('zonepath', `Zonepath root ${root} exists and contains data; remove or move aside prior to install.`);
-  }
+  const refused = rootRefusal(root);
+  if (refused) throw refused;
+  if (!fs.existsSync(root)) fs.mkdirSync(root, { mode: 0o755 });
   fs.chmodSync(root, 0o755);
   return root;
+}
+
+/** A zone root that is there but not an empty real directory. */
+function rootRefusal(root: string): ArchiveError | undefined {
+  const rst = fs.lstatSync(root, { throwIfNoEntry: false });
+  if (!rst) return undefined;
+  if (!rst.isDirectory() || rst.isSymbolicLink()) return new ArchiveError('zonepath', `${root} is not a directory`, {}, 'remove or move it aside');
+  if (fs.readdirSync(root).length > 0) return new ArchiveError('zonepath', `Zonepath root ${root} exists and contains data; remove or move aside prior to install.`);
+  return undefined;
+}
+
+/**
+ * Why the zonepath's state file forbids an install now (`clean`: with
+ * --clean, which takes over what an earlier install left): installed, or an
+ * install still running, or one that did not finish.
+ */
+export function stateRefusal(zonepath: string, zone: string, clean: boolean): string | undefined {
+  const st = readState(zonepath);
+  if (st?.state === 'installed') return `zone '${zone}' is already installed (${zonepath}).`;
+  if (st?.state !== 'incomplete') return undefined;
+  if (installRunning(st)) return `zone '${zone}': an install (pid ${st.pid}, started ${st.started}) is running in ${zonepath}; wait for it to finish or stop it (kill ${st.pid}), then retry.`;
+  if (!clean) return `zone '${zone}': zone is incomplete; uninstall required. An earlier install (pid ${st.pid}, started ${st.started}) did not finish; run again with --clean to remove what it left, or zoneadm -z ${zone} uninstall -F.`;
+  return undefined;
 }
 
 /**
@@ -148,15 +168,12 @@ export function prepareZonepath(zonepath: string): string {
  * not an empty directory. Missing directories are fine (install makes them).
  */
 export function zonepathProblems(zonepath: string, zone: string): string[] {
-  const st = readState(zonepath);
-  if (st?.state === 'installed') return [`zone '${zone}' is already installed (${zonepath}).`];
-  if (st?.state === 'incomplete') return [`zone '${zone}': zone is incomplete; an earlier install (pid ${st.pid}, started ${st.started}) did not finish: install --clean removes what it left`];
+  const state = stateRefusal(zonepath, zone, false);
+  if (state) return [state];
   try {
     checkZonepath(zonepath, 'as-far-as-it-exists');
-    const root = path.join(path.resolve(zonepath), 'root');
-    const rst = fs.lstatSync(root, { throwIfNoEntry: false });
-    if (rst && (!rst.isDirectory() || rst.isSymbolicLink())) return [`${root} is not a directory (remove or move it aside)`];
-    if (rst && fs.readdirSync(root).length > 0) return [`Zonepath root ${root} exists and contains data; remove or move aside prior to install.`];
+    const refused = rootRefusal(path.join(path.resolve(zonepath), 'root'));
+    if (refused) return [refused.message];
   } catch (e) {
     return [(e as Error).message];
   }
