@@ -140,6 +140,9 @@ export function bodyLength(e: Entry): number {
   return e.size;
 }
 
+/** Bodies readBody() read, by entry: a body can be read once, and a hard link to the file may need it later. */
+const READ = new WeakMap<Entry, Buffer>();
+
 /** Read a whole body into memory, refusing bodies over `cap` bytes. */
 export async function readBody(e: Entry, cap = 16 * 1024 * 1024): Promise<Buffer> {
   const want = bodyLength(e);
@@ -148,7 +151,14 @@ export async function readBody(e: Entry, cap = 16 * 1024 * 1024): Promise<Buffer
   }
   const parts: Buffer[] = [];
   for await (const c of e.body()) parts.push(c);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  READ.set(e, buf);
+  return buf;
+}
+
+/** The body readBody() read from this very entry, if it did. */
+export function bodyRead(e: Entry): Buffer | undefined {
+  return READ.get(e);
 }
 
 /** The path as bytes, for fs calls. */

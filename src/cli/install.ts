@@ -131,7 +131,8 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
     interrupt.watch(src.input);
     sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient, caps: args.limits.sink });
-    const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => sink!.removeWritten(p), site });
+    const fsSink = sink;
+    const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => fsSink.removeWritten(p), readWritten: (p, cap) => fsSink.readWritten(p, cap), site });
     const report = ctx.report;
     const { stream, inventory, sanity } = p2vPipeline(src.entries, ctx);
 

@@ -94,6 +94,7 @@ export interface ContextOptions {
   identity: RuleContext['identity'];
   date: Date;
   removeWritten(relPath: string): Promise<number>;
+  readWritten?: RuleContext['readWritten'];
   site?: RuleContext['site'];
   /** etc/zones/index read by a first pass (convert on a file input). */
   zoneIndex?: Buffer;
@@ -110,6 +111,7 @@ export function makeRuleContext(o: ContextOptions): RuleContext {
     site: o.site ?? loadSiteConfig(undefined),
   };
   if (o.zoneIndex) ctx.zoneIndex = o.zoneIndex;
+  if (o.readWritten) ctx.readWritten = o.readWritten;
   return ctx;
 }
 

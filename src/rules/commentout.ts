@@ -73,6 +73,7 @@ export function commentOutRule(spec: CommentOutSpec): StageRule {
 
     return {
       firstChars: spec.file.charAt(0),
+      wantsFile: (rel) => rel === spec.file,
       entry(e, rel) {
         if (rel.length < spec.file.length || rel.charCodeAt(0) !== spec.file.charCodeAt(0)) return e;
         if (rel === backup) {

@@ -68,7 +68,7 @@ export function applyRules(entries: AsyncIterable<Entry>, rules: readonly Rule[]
   let out = entries;
   let group: Stage[] = [];
   const flush = () => {
-    if (group.length) out = runStages(out, group);
+    if (group.length) out = runStages(out, group, ctx);
     group = [];
   };
   for (const r of rules) {

@@ -5,6 +5,7 @@
 // exists; etc/lutab, which may come before etc/lu in the stream, is held
 // (it is tiny) until the end, then dropped when etc/lu was seen.
 
+import type { Entry } from '../entry.js';
 import { hold, type Held } from './make.js';
 import { defineRule } from './stage.js';
 
@@ -20,8 +21,15 @@ export function luStateName(name: string): boolean {
 export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
   let luSeen = false;
   let lutab: Held | null = null;
+  /** Delete a state file; read first, as a hard link elsewhere keeps its content (links.ts). */
+  function remove(e: Entry, rel: string): Promise<null> {
+    ctx.report.add(LIVE_UPGRADE, rel, 'deleted', 'Live Upgrade state');
+    return hold(e).then(() => null);
+  }
   return {
     firstChars: 'e',
+    // A hard link is a regular file too: it is removed like one.
+    wantsFile: (rel) => rel === 'etc/lutab' || (rel.startsWith('etc/lu/') && rel.indexOf('/', 7) < 0 && luStateName(rel.slice(7))),
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 101 /* e */ || !rel.startsWith('etc/lu')) return e;
       if (rel === 'etc/lu') {
@@ -31,17 +39,11 @@ export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
       if (rel.startsWith('etc/lu/')) {
         luSeen = true;
         const name = rel.slice(7);
-        if (e.type === 'file' && name.indexOf('/') < 0 && luStateName(name)) {
-          ctx.report.add(LIVE_UPGRADE, rel, 'deleted', 'Live Upgrade state');
-          return null;
-        }
+        if (e.type === 'file' && name.indexOf('/') < 0 && luStateName(name)) return remove(e, rel);
         return e;
       }
       if (rel === 'etc/lutab' && e.type === 'file') {
-        if (luSeen) {
-          ctx.report.add(LIVE_UPGRADE, rel, 'deleted', 'Live Upgrade state');
-          return null;
-        }
+        if (luSeen) return remove(e, rel);
         return hold(e).then((h) => {
           if (!h) return e; // too large to hold: not a lutab, keep it
           lutab = h;

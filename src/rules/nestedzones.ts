@@ -202,6 +202,7 @@ export const nestedZones = (prepassCap = PREPASS_CAP) => defineRule(NESTED_ZONES
   }
 
   return {
+    wantsFile: (rel) => rel === ZONE_INDEX,
     entry(e, rel) {
       if (!indexSeen) {
         if (rel === ZONE_INDEX) {

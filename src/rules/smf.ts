@@ -205,6 +205,7 @@ export const smfRule = defineRule(SMF, (ctx) => {
 
   return {
     firstChars: 'v',
+    wantsFile: (rel) => rel === UPGRADE || (rel.startsWith(MANIFESTS) && rel.endsWith('.xml')) || (rel.startsWith(PKG) && rel.endsWith('/pkginfo') && rel.indexOf('/', PKG.length) === rel.length - 8),
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 118 /* v */ || e.type !== 'file') {
         if (rel === UPGRADE) {

@@ -8,6 +8,7 @@
 // rule; entries a stage emits flow through the stages after it only.
 
 import type { Entry, EntryStream } from '../entry.js';
+import { LinkMend } from './links.js';
 import { normPath } from './path.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -31,6 +32,12 @@ export interface Stage {
    * (a link written before its target, or to a name that is gone, fails).
    */
   hardlinks?: boolean;
+  /**
+   * Whether the stage reads the file at `rel` (a path it rewrites): a hard
+   * link there reaches it as a regular file with the content it links to
+   * (see links.ts).
+   */
+  wantsFile?(rel: string): boolean;
   /** After the last entry: entries to add (they flow through later stages). */
   finish?(): Emit | Promise<Emit>;
 }
@@ -50,7 +57,7 @@ export function defineRule(name: string, start: (ctx: RuleContext) => Stage): St
     name,
     start,
     apply(entries: AsyncIterable<Entry>, ctx: RuleContext): AsyncIterable<Entry> {
-      return runStages(entries, [start(ctx)]);
+      return runStages(entries, [start(ctx)], ctx);
     },
   };
 }
@@ -58,10 +65,12 @@ export function defineRule(name: string, start: (ctx: RuleContext) => Stage): St
 /**
  * Run stages in order over the stream, fused in one loop. A hand-written
  * async iterator rather than an async generator: on the common path (every
- * stage passes the entry) it costs one promise per entry.
+ * stage passes the entry) it costs one promise per entry. Given the rules'
+ * context, hard links to or at the files the stages change are mended
+ * (links.ts).
  */
-export function runStages(entries: AsyncIterable<Entry>, stages: readonly Stage[]): EntryStream {
-  return new StageRunner(entries[Symbol.asyncIterator](), stages);
+export function runStages(entries: AsyncIterable<Entry>, stages: readonly Stage[], ctx?: RuleContext): EntryStream {
+  return new StageRunner(entries[Symbol.asyncIterator](), stages, ctx ? new LinkMend(stages, ctx) : null);
 }
 
 function isList(r: Emit): r is readonly Entry[] {
@@ -90,6 +99,7 @@ class StageRunner implements EntryStream {
   constructor(
     private readonly src: AsyncIterator<Entry>,
     private readonly stages: readonly Stage[],
+    private readonly links: LinkMend | null,
   ) {
     this.all = stages.map((_, i) => i);
     for (let c = 0; c < 128; c++) {
@@ -132,11 +142,12 @@ class StageRunner implements EntryStream {
    */
   nextNow(): Entry | undefined {
     if (this.held !== undefined || this.qi < this.queue.length || this.ended || this.closed) return undefined;
-    const e = (this.src as EntryStream).nextNow?.();
+    let e = (this.src as EntryStream).nextNow?.();
     if (e === undefined) return undefined;
     const rel = normPath(e.path);
+    e = this.enter(e, rel);
     const i = this.route(e, rel);
-    if (i < 0) return e;
+    if (i < 0) return this.leave(e, rel);
     this.held = this.take(this.answer, e, i, rel);
     return undefined;
   }
@@ -158,10 +169,10 @@ class StageRunner implements EntryStream {
       this.ended = true;
       return this.slowNext();
     }
-    const e = r.value;
-    const rel = normPath(e.path);
+    const rel = normPath(r.value.path);
+    const e = this.enter(r.value, rel);
     const i = this.route(e, rel);
-    if (i < 0) return { value: e, done: false };
+    if (i < 0) return { value: this.leave(e, rel), done: false };
     return this.take(this.answer, e, i, rel).then(() => this.slowNext());
   };
 
@@ -194,6 +205,7 @@ class StageRunner implements EntryStream {
   /** Handle what stage `i` returned for `cur` (null: a finish step), queueing the results. */
   private async take(res: Emit | Promise<Emit>, cur: Entry | null, i: number, rel?: string): Promise<void> {
     const r = res instanceof Promise ? await res : res;
+    if (cur !== null && cur.type === 'file' && this.links !== null) this.links.answered(cur, rel!, r);
     if (r === null) return;
     if (r === cur) return this.push(r, i + 1, rel ?? normPath(r.path));
     if (isList(r)) {
@@ -205,9 +217,20 @@ class StageRunner implements EntryStream {
 
   /** Push `e` through stages[start..], queueing what comes out. */
   private async push(e: Entry, start: number, rel: string): Promise<void> {
+    e = this.enter(e, rel);
     const i = this.route(e, rel, start);
     if (i >= 0) return this.take(this.answer, e, i, rel);
-    this.queue.push(e);
+    this.queue.push(this.leave(e, rel));
+  }
+
+  /** A hard link at a path a stage rewrites becomes the file it links to (links.ts). */
+  private enter(e: Entry, rel: string): Entry {
+    return e.type === 'hardlink' && this.links !== null && this.links.wants ? this.links.enter(e, rel) : e;
+  }
+
+  /** An entry past the last stage: a link to a file a stage took is mended (links.ts). */
+  private leave(e: Entry, rel: string): Entry {
+    return this.links !== null && this.links.pending ? this.links.leave(e, rel) : e;
   }
 
   async return(): Promise<IteratorResult<Entry>> {

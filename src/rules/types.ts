@@ -30,6 +30,13 @@ export interface RuleContext {
   report: Report;
   /** Remove entries a previous step already wrote at or below this path. */
   removeWritten(relPath: string): Promise<number>;
+  /**
+   * Optional (an install's file writer): the content of a regular file this
+   * run already wrote, as a hard link to it would see it; null when it is
+   * not such a file or is over `cap` bytes. A hard link at a path a rule
+   * rewrites is resolved through it.
+   */
+  readWritten?(relPath: string, cap: number): Buffer | null;
   /** Site additions (config file): extra SMF services to disable, packages to remove. */
   site: { disableServices: string[]; removePackages: string[] };
   /**

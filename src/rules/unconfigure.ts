@@ -29,13 +29,11 @@
 // the old host and addresses.
 // A file deleted here may have another name in the image (a hard link, such
 // as an admin's `ln` copy of hostname.<if>): sys-unconfig's rm only unlinks
-// /etc's name, so a later hard link to a deleted file is written as a regular
-// file with its content (further links to it point at that one), instead of
-// a link to nothing, which would fail the install.
+// /etc's name, so a deleted file is read first, and a later hard link to it
+// becomes a regular file with that content (links.ts), not a link to nothing.
 
-import { copyEntry, type Entry } from '../entry.js';
+import type { Entry } from '../entry.js';
 import { addedFile, hold, ROOT, withBody, type Held } from './make.js';
-import { normPath } from './path.js';
 import { defineRule } from './stage.js';
 import { fields, fromLines, toLines } from './text.js';
 
@@ -48,6 +46,8 @@ export const DEFAULT_TZ = 'PST8PDT';
 const REMOVED = new Set(['etc/defaultdomain', 'etc/inet/netmasks', 'etc/defaultrouter', 'etc/nodename']);
 const NET_HOSTS = new Set(['etc/net/ticlts/hosts', 'etc/net/ticots/hosts', 'etc/net/ticotsord/hosts']);
 const TZ_FILES = new Set(['etc/default/init', 'etc/TIMEZONE']);
+/** Files rewritten or restored in place (besides TZ_FILES and NET_HOSTS). */
+const REWRITTEN = new Set(['etc/inet/hosts', 'etc/vfstab', 'etc/shadow', 'etc/nsswitch.conf', 'etc/nsswitch.files']);
 const NOT_DONE = new Map<string, string>([
   ['etc/inet/ipnodes', 'a regular file, not the symlink to hosts: still lists the old host names and addresses'],
   ['etc/resolv.conf', 'DNS client configuration (Solaris 10 sys-unconfig(1M) removes it)'],
@@ -139,28 +139,9 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   const netHosts: Held[] = [];
   let nsswitchFiles: Buffer | null = null;
   let nsswitchConf: Held | null = null;
-  /** Regular files deleted, for hard links to them; `now` is the name that took over the content. */
-  const deleted = new Map<string, { h: Held; now: string | null }>();
-
-  /** Delete a file from the image, keeping its content for later hard links to it. */
-  function remove(e: Entry, rel: string): null | Promise<null> {
-    if (e.type !== 'file') return null;
-    return hold(e).then((h) => {
-      if (h) deleted.set(rel, { h, now: null });
-      return null;
-    });
-  }
-
-  /** A hard link to a deleted file: the first becomes the file, later ones link to it. */
-  function relink(e: Entry, rel: string, d: { h: Held; now: string | null }): Entry {
-    if (d.now !== null) {
-      const c = copyEntry(e);
-      c.linkTarget = d.now;
-      return c;
-    }
-    d.now = e.path;
-    add(rel, 'kept', `as a regular file: it was a hard link to ${normPath(e.linkTarget!)}, which was deleted`);
-    return withBody(d.h.entry, d.h.buf, { path: e.path });
+  /** Delete a file from the image; read first, as a hard link elsewhere keeps its content (links.ts). */
+  function remove(e: Entry): null | Promise<null> {
+    return e.type === 'file' ? hold(e).then(() => null) : null;
   }
 
   function netHostsFix(h: Held, rel: string): Entry {
@@ -218,7 +199,6 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
       case 'etc/nodename':
         nodename = h.buf.toString('latin1').split('\n')[0]!.trim() || null;
         add(rel, 'deleted');
-        deleted.set(rel, { h, now: null });
         {
           const out = netHosts.splice(0).map((x) => netHostsFix(x, x.entry.path));
           return out.length ? out : null;
@@ -246,13 +226,8 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
 
   return {
     firstChars: 'erv',
-    // A hard link to a deleted file may lie anywhere.
-    hardlinks: true,
+    wantsFile: (rel) => REMOVED.has(rel) || REWRITTEN.has(rel) || TZ_FILES.has(rel) || NET_HOSTS.has(rel),
     entry(e, rel) {
-      if (e.type === 'hardlink' && deleted.size !== 0 && e.linkTarget !== undefined && !rel.startsWith('etc/hostname.')) {
-        const d = deleted.get(normPath(e.linkTarget));
-        if (d) return relink(e, rel, d);
-      }
       const c = rel.charCodeAt(0);
       if ((c === 101 || c === 118) && e.type === 'file' && NOT_DONE.has(rel)) add(rel, 'not changed', `needs manual work: ${NOT_DONE.get(rel)!}`);
       if (c === 101 /* e */) {
@@ -260,7 +235,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
         if (rel.startsWith('etc/hostname.') && rel.indexOf('/', 4) < 0 && e.type !== 'dir') {
           if (rel.startsWith('etc/hostname.lo')) return e;
           add(rel, 'deleted', 'interface configuration');
-          return remove(e, rel);
+          return remove(e);
         }
         if (rel === 'etc/.UNCONFIGURED') unconfiguredSeen = true;
         if (rel === hostsSaved.path) return hostsSaved.seeImage(e, (a) => add(rel, a));
@@ -269,17 +244,15 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
         if (REMOVED.has(rel)) {
           if (rel === 'etc/nodename') return onFile(e, rel);
           add(rel, 'deleted');
-          return remove(e, rel);
+          return remove(e);
         }
-        if (rel === 'etc/inet/hosts' || rel === 'etc/vfstab' || rel === 'etc/shadow' || TZ_FILES.has(rel) || rel === 'etc/nsswitch.conf' || rel === 'etc/nsswitch.files' || NET_HOSTS.has(rel)) {
-          return onFile(e, rel);
-        }
+        if (REWRITTEN.has(rel) || TZ_FILES.has(rel) || NET_HOSTS.has(rel)) return onFile(e, rel);
         return e;
       }
       if (c === 118 /* v */) {
         if (rel === 'var/nis/NIS_COLD_START' || (rel.startsWith('var/yp/binding/') && rel.length > 15)) {
           add(rel, 'deleted', 'NIS binding');
-          return remove(e, rel);
+          return remove(e);
         }
         return e;
       }

@@ -707,6 +707,46 @@ export class FsSink implements Sink {
   }
 
   /**
+   * The content of a regular file this run wrote at `relPath`, as a hard
+   * link to it would see it (RuleContext.readWritten); null when a hard link
+   * there would be refused (not a file of this run) or it is over `cap`.
+   * Opened like a link target: anchored, the last component not followed.
+   */
+  readWritten(relPath: string, cap: number): Buffer | null {
+    let t: ValidPath;
+    try {
+      t = validatePath(relPath, {}, this.limits, 'hard-link target');
+    } catch {
+      return null;
+    }
+    const rec = t.key === '' ? undefined : this.nodes.get(t.key);
+    if (rec === undefined) {
+      const parent = t.parent === '' ? undefined : this.nodes.get(t.parent);
+      if (!this.fresh || t.key === '' || (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created))) return null;
+    } else if (rec.kind !== FILE || !rec.created) return null;
+    this.settle(t.key);
+    let fd = -1;
+    try {
+      fd = this.fs.openNode(t.key);
+      const st = fs.fstatSync(fd);
+      const same = rec === undefined ? st.dev === this.rootDev : st.dev === rec.dev && st.ino === rec.ino;
+      if (!st.isFile() || !same || st.size > cap) return null;
+      const buf = Buffer.allocUnsafe(st.size);
+      let n = 0;
+      while (n < buf.length) {
+        const k = fs.readSync(fd, buf, n, buf.length - n, n);
+        if (k === 0) break;
+        n += k;
+      }
+      return buf.subarray(0, n);
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  /**
    * A hard link in a fresh root, where files have no record: its target must
    * be a regular file on the root's file system under a directory this run
    * made, which makes it a file of this run (D-6 with D-15).
