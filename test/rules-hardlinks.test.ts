@@ -4,7 +4,7 @@
 // emitted before its target, nor point at a file p2v removed: the sink
 // refuses such a link and the whole install fails (exit 254).
 
-import t, { type Test } from 'tap';
+import t from 'tap';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { makeImage } from '../samples/image.js';
 import { makeHostRoot } from '../samples/host.js';
 import { tmpdir } from './lib/tree.js';
 import { runCli, fakeSolarisBin } from './lib/cli.js';
-import { collect, ent, file, fixture, from, makeCtx, type Out } from './rules-lib.js';
+import { collectLinks, ent, file, fixture, from, linksResolve, makeCtx } from './rules-lib.js';
 
 const CE0 = fixture('hostname.ce0');
 
@@ -33,31 +33,9 @@ function image(): Entry[] {
   ];
 }
 
-/** Every hard link points at a file emitted before it. */
-function linksResolve(t: Test, out: (Out & { linkTarget?: string })[]): void {
-  const seen = new Set<string>();
-  for (const o of out) {
-    const p = o.path.replace(/^\.\//, '');
-    if (o.type === 'hardlink') t.ok(seen.has(o.linkTarget!.replace(/^\.\//, '')), `${o.path} -> ${o.linkTarget} points at an earlier file`);
-    if (o.type === 'file' || o.type === 'hardlink') seen.add(p);
-  }
-}
-
-async function run(it: AsyncIterable<Entry>): Promise<(Out & { linkTarget?: string })[]> {
-  const targets: string[] = [];
-  async function* tap(src: AsyncIterable<Entry>) {
-    for await (const e of src) {
-      targets.push(e.linkTarget ?? '');
-      yield e;
-    }
-  }
-  const out = await collect(tap(it));
-  return out.map((o, i) => (o.type === 'hardlink' ? { ...o, linkTarget: targets[i] } : o));
-}
-
 t.test('exclusive-IP: hard links to the renamed hostname file follow it, to its new name', async (t) => {
   const ctx = makeCtx({ zone: { ipType: 'exclusive', net: ['vnic0'] } });
-  const out = await run(networkRule.apply(from(image()), ctx));
+  const out = await collectLinks(networkRule.apply(from(image()), ctx));
   linksResolve(t, out);
   t.same(
     out.map((o) => [o.path, o.type, o.linkTarget ?? o.text ?? '']),
@@ -76,7 +54,7 @@ t.test('exclusive-IP: hard links to the renamed hostname file follow it, to its 
 t.test('exclusive-IP: the one hostname.* name that is the archive hard link is renamed too', async (t) => {
   const ctx = makeCtx({ zone: { ipType: 'exclusive', net: ['vnic0'] } });
   const input = [file('./var/adm/hostname.bak', CE0), link('./etc/hostname.ce0', './var/adm/hostname.bak')];
-  const out = await run(networkRule.apply(from(input), ctx));
+  const out = await collectLinks(networkRule.apply(from(input), ctx));
   linksResolve(t, out);
   t.same(out.map((o) => [o.path, o.type]), [['./var/adm/hostname.bak', 'file'], ['etc/hostname.vnic0', 'hardlink']]);
   t.match(ctx.report.toText(), 'network: etc/hostname.ce0: renamed (to etc/hostname.vnic0)');
@@ -84,7 +62,7 @@ t.test('exclusive-IP: the one hostname.* name that is the archive hard link is r
 
 t.test('-u: a hard link to a deleted hostname file keeps the content as a regular file', async (t) => {
   const ctx = makeCtx({ identity: 'unconfigure' });
-  const out = await run(unconfigureRule.apply(from(image()), ctx));
+  const out = await collectLinks(unconfigureRule.apply(from(image()), ctx));
   linksResolve(t, out);
   const rows = out.filter((o) => o.path.includes('hostname')).map((o) => [o.path, o.type, o.linkTarget ?? o.text ?? '']);
   t.same(rows, [
@@ -98,7 +76,7 @@ t.test('-u: a hard link to a deleted hostname file keeps the content as a regula
 
 t.test('exclusive-IP and -u chained: renamed, then deleted; the links keep the content', async (t) => {
   const ctx = makeCtx({ zone: { ipType: 'exclusive', net: ['vnic0'] }, identity: 'unconfigure' });
-  const out = await run(applyRules(from(image()), [networkRule, unconfigureRule], ctx));
+  const out = await collectLinks(applyRules(from(image()), [networkRule, unconfigureRule], ctx));
   linksResolve(t, out);
   t.same(
     out.filter((o) => o.path.includes('hostname')).map((o) => [o.path, o.type]),

@@ -2,6 +2,7 @@
 // removeWritten calls, and collection of a rule's output with bodies read.
 
 import fs from 'node:fs';
+import type { Test } from 'tap';
 import { bufferBody, emptyBody, type Entry, type EntryType } from '../src/entry.js';
 import { Report } from '../src/rules/report.js';
 import type { RuleContext, ZoneConfig } from '../src/rules/types.js';
@@ -107,3 +108,27 @@ export async function collect(it: AsyncIterable<Entry>): Promise<Out[]> {
 
 export const paths = (o: Out[]) => o.map((x) => x.path);
 export const byPath = (o: Out[], p: string) => o.find((x) => x.path === p);
+
+/** collect(), with each hard link's target (linkTarget) kept. */
+export async function collectLinks(it: AsyncIterable<Entry>): Promise<(Out & { linkTarget?: string })[]> {
+  const targets: string[] = [];
+  async function* tap(src: AsyncIterable<Entry>) {
+    for await (const e of src) {
+      targets.push(e.linkTarget ?? '');
+      yield e;
+    }
+  }
+  const out = await collect(tap(it));
+  return out.map((o, i) => (o.type === 'hardlink' ? { ...o, linkTarget: targets[i] } : o));
+}
+
+/** Every hard link points at a regular file emitted before it (a name taken over by anything else no longer counts). */
+export function linksResolve(t: Test, out: (Out & { linkTarget?: string })[]): void {
+  const files = new Set<string>();
+  for (const o of out) {
+    const p = o.path.replace(/^\.\//, '');
+    if (o.type === 'hardlink') t.ok(files.has(o.linkTarget!.replace(/^\.\//, '')), `${o.path} -> ${o.linkTarget} points at an earlier file`);
+    if (o.type === 'file' || o.type === 'hardlink') files.add(p);
+    else files.delete(p);
+  }
+}

@@ -4,7 +4,7 @@
 // file with that file's content, so that no link points at nothing (the
 // sink would fail the whole install) and no name loses its data.
 
-import t, { type Test } from 'tap';
+import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,37 +14,14 @@ import { makeImage } from '../samples/image.js';
 import { makeHostRoot } from '../samples/host.js';
 import { tmpdir } from './lib/tree.js';
 import { runCli, fakeSolarisBin } from './lib/cli.js';
-import { TRAILER, collect, ent, file, from, makeCtx, type Out } from './rules-lib.js';
+import { TRAILER, collectLinks, ent, file, from, linksResolve, makeCtx, type Out } from './rules-lib.js';
+
+type Row = Out & { linkTarget?: string };
 
 const link = (p: string, target: string) => ent(p, 'hardlink', undefined, { linkTarget: target });
 const VFSTAB = '#device\tdevice\tmount\tFS\tfsck\tmount\tmount\n/dev/dsk/c0t0d0s0\t/dev/rdsk/c0t0d0s0\t/\tufs\t1\tno\t-\nswap\t-\t/tmp\ttmpfs\t-\tyes\t-\n';
 const NSSWITCH = 'passwd: files nis\nhosts: nis files\n';
 const NSSWITCH_FILES = 'passwd: files\nhosts: files\n';
-
-type Row = Out & { linkTarget?: string };
-
-async function run(it: AsyncIterable<Entry>): Promise<Row[]> {
-  const targets: string[] = [];
-  async function* tap(src: AsyncIterable<Entry>) {
-    for await (const e of src) {
-      targets.push(e.linkTarget ?? '');
-      yield e;
-    }
-  }
-  const out = await collect(tap(it));
-  return out.map((o, i) => (o.type === 'hardlink' ? { ...o, linkTarget: targets[i] } : o));
-}
-
-/** Every hard link points at a regular file emitted before it. */
-function linksResolve(t: Test, out: Row[]): void {
-  const files = new Set<string>();
-  for (const o of out) {
-    const p = o.path.replace(/^\.\//, '');
-    if (o.type === 'hardlink') t.ok(files.has(o.linkTarget!.replace(/^\.\//, '')), `${o.path} -> ${o.linkTarget} points at an earlier file`);
-    if (o.type === 'file' || o.type === 'hardlink') files.add(p);
-    else files.delete(p);
-  }
-}
 
 const row = (out: Row[], p: string) => out.find((o) => o.path.replace(/^\.\//, '') === p);
 
@@ -74,7 +51,7 @@ function writtenCtx(over: Parameters<typeof makeCtx>[0] = {}) {
 t.test('a hard link at etc/vfstab is rewritten as the file it links to; the other name keeps the original', async (t) => {
   const { ctx, record } = writtenCtx();
   const input = [ent('./etc'), ent('./var/adm'), file('./var/adm/vfstab.keep', VFSTAB), link('./etc/vfstab', './var/adm/vfstab.keep')];
-  const out = await run(record(applyRules(from(input), [vfstabRule], ctx)));
+  const out = await collectLinks(record(applyRules(from(input), [vfstabRule], ctx)));
   linksResolve(t, out);
   t.equal(row(out, 'var/adm/vfstab.keep')!.text, VFSTAB, 'the other name is untouched');
   const v = row(out, 'etc/vfstab')!;
@@ -89,7 +66,7 @@ t.test('a hard link at etc/vfstab is rewritten as the file it links to; the othe
 t.test('without a way to read what was written (convert), a link at etc/vfstab is left as it was', async (t) => {
   const ctx = makeCtx();
   const input = [file('./var/adm/vfstab.keep', VFSTAB), link('./etc/vfstab', './var/adm/vfstab.keep')];
-  const out = await run(applyRules(from(input), [vfstabRule], ctx));
+  const out = await collectLinks(applyRules(from(input), [vfstabRule], ctx));
   t.same(out.map((o) => [o.path, o.type]), [['./var/adm/vfstab.keep', 'file'], ['./etc/vfstab', 'hardlink']]);
   t.match(ctx.report.toText(), "vfstab: etc/vfstab: not changed (Invalid '/etc/vfstab' file within the zone (hardlink))");
 });
@@ -97,7 +74,7 @@ t.test('without a way to read what was written (convert), a link at etc/vfstab i
 t.test('a link to a file rewritten in place stays a hard link (its target is there)', async (t) => {
   const { ctx, record } = writtenCtx();
   const input = [file('./etc/vfstab', VFSTAB), link('./var/adm/vfstab.keep', './etc/vfstab')];
-  const out = await run(record(applyRules(from(input), [vfstabRule], ctx)));
+  const out = await collectLinks(record(applyRules(from(input), [vfstabRule], ctx)));
   linksResolve(t, out);
   t.same(row(out, 'var/adm/vfstab.keep')!.type, 'hardlink');
   t.notMatch(ctx.report.toText(), 'links:');
@@ -114,7 +91,7 @@ t.test('-u: links to nsswitch.conf, held until nsswitch.files, keep the content 
     file('./etc/nsswitch.files', NSSWITCH_FILES),
     link('./export/ns.late', './etc/nsswitch.conf'),
   ];
-  const out = await run(record(applyRules(from(input), [unconfigureRule], ctx)));
+  const out = await collectLinks(record(applyRules(from(input), [unconfigureRule], ctx)));
   linksResolve(t, out);
   t.same(
     out.filter((o) => o.path.includes('ns')).map((o) => [o.path, o.type, o.linkTarget ?? o.text]),
@@ -140,7 +117,7 @@ t.test('a link to etc/lutab, deleted at the end, keeps its content; a link at an
     ent('./etc/lu'),
     link('./etc/lu/.BE_CONFIG', './var/be.keep'),
   ];
-  const out = await run(record(applyRules(from(input), [liveUpgradeRule], ctx)));
+  const out = await collectLinks(record(applyRules(from(input), [liveUpgradeRule], ctx)));
   linksResolve(t, out);
   t.same(out.map((o) => [o.path, o.type]), [
     ['./etc', 'dir'],
@@ -161,7 +138,7 @@ t.test('-u: a hard link at etc/nodename is deleted like the file, and its name s
     ent('./etc/net/ticlts'),
     file('./etc/net/ticlts/hosts', 'legacy07\tlegacy07\nother\tother\n'),
   ];
-  const out = await run(record(applyRules(from(input), [unconfigureRule], ctx)));
+  const out = await collectLinks(record(applyRules(from(input), [unconfigureRule], ctx)));
   linksResolve(t, out);
   t.notOk(row(out, 'etc/nodename'), 'etc/nodename deleted');
   t.equal(row(out, 'etc/name.keep')!.text, 'legacy07\n');
@@ -225,7 +202,7 @@ t.test('install: hard links at and to the files p2v changes (GNU tar and GNU cpi
 t.test('the default rule chain with no hard links to mend reports nothing about links', async (t) => {
   const { ctx, record } = writtenCtx({ identity: 'unconfigure' });
   const input = [ent('./etc'), file('./etc/vfstab', VFSTAB), file('./etc/nsswitch.conf', NSSWITCH), file('./usr/bin/ls', 'x'), link('./usr/bin/dir', './usr/bin/ls')];
-  const out = await run(record(applyRules(from(input), defaultRules(), ctx)));
+  const out = await collectLinks(record(applyRules(from(input), defaultRules(), ctx)));
   linksResolve(t, out);
   t.equal(row(out, 'usr/bin/dir')!.type, 'hardlink');
   t.notMatch(ctx.report.toText(), 'links:');
