@@ -70,6 +70,12 @@ t.test('round trip', async (t) => {
   t.same(back.zone, { ...zone, brand: 'native', autoboot: false, netAddresses: [''] }, 'zone resources');
 });
 
+t.test("the zone's autoboot setting is written, false when it has none", async (t) => {
+  t.match(writeDetachedManifest({ ...zone, autoboot: true }, inv), /<zone [^>]*autoboot="true"/);
+  t.equal(inventoryFromManifest(writeDetachedManifest({ ...zone, autoboot: true }, inv)).zone.autoboot, true, 'round trip');
+  t.match(writeDetachedManifest({ ...zone, autoboot: false }, inv), /<zone [^>]*autoboot="false"/);
+});
+
 t.test('escaping round trips awkward values', async (t) => {
   const odd = '/zones/a&b <"c"> \'d\'\ttab\nnl\r\u00e9';
   const z: ManifestZone = { ...zone, name: 'z&1', zonepath: odd, ipType: 'shared', net: [], fs: [{ dir: '/x y', special: 'a"b', type: 'lofs' }], inheritPkgDirs: ['/opt&'], brand: 'na"tive' };

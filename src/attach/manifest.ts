@@ -11,7 +11,8 @@ import { patchRevCompare } from './version.js';
 export const ZONECFG_DOCTYPE =
   '<!DOCTYPE zone PUBLIC "-//Sun Microsystems Inc//DTD Zones//EN" "file:///usr/share/lib/xml/dtd/zonecfg.dtd.1">';
 
-export type ManifestZone = ZoneConfig & { brand?: string; netAddresses?: string[] };
+/** autoboot: the zone's own setting, kept through detach and attach (false when the configuration gave none). */
+export type ManifestZone = ZoneConfig & { brand?: string; netAddresses?: string[]; autoboot?: boolean };
 
 function attrs(pairs: [string, string][]): string {
   return pairs.map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
@@ -27,7 +28,7 @@ export function writeDetachedManifest(zone: ManifestZone, inv: Inventory): strin
   const zattrs: [string, string][] = [
     ['name', zone.name],
     ['zonepath', zone.zonepath ?? ''],
-    ['autoboot', 'false'],
+    ['autoboot', zone.autoboot === true ? 'true' : 'false'],
     ['brand', zone.brand ?? 'native'],
   ];
   if (zone.ipType === 'exclusive') zattrs.push(['ip-type', 'exclusive']);
