@@ -123,14 +123,24 @@ export function emptyBody(): AsyncIterable<Buffer> {
   return EMPTY;
 }
 
+/** The buffers behind bufferBody() bodies, so that one can be looked at without reading it. */
+const BUFFERED = new WeakMap<() => Body, Buffer>();
+
 /** A body served from one buffer already in memory (rewritten files). */
 export function bufferBody(buf: Buffer): () => Body {
-  return () => ({
+  const body = () => ({
     async *[Symbol.asyncIterator]() {
       if (buf.length > 0) yield buf;
     },
     takeNow: () => buf,
   });
+  BUFFERED.set(body, buf);
+  return body;
+}
+
+/** The content of an entry whose body is a bufferBody(), without reading it; else undefined. */
+export function bodyBuffer(e: Entry): Buffer | undefined {
+  return BUFFERED.get(e.body);
 }
 
 /** Number of body bytes an entry's body() yields. */

@@ -71,7 +71,7 @@ t.test('-u: a hard link to a deleted hostname file keeps the content as a regula
   ]);
   const text = ctx.report.toText();
   t.match(text, 'unconfigure: etc/hostname.ce0: deleted (interface configuration)');
-  t.match(text, 'links: var/adm/netbak/hostname.ce0: kept as a regular file (it was a hard link to etc/hostname.ce0, which p2v deleted, renamed or held back to rewrite)');
+  t.match(text, 'links: var/adm/netbak/hostname.ce0: kept as a regular file (it was a hard link to etc/hostname.ce0, which p2v changed, deleted, renamed or held back)');
 });
 
 t.test('exclusive-IP and -u chained: renamed, then deleted; the links keep the content', async (t) => {

@@ -1,8 +1,8 @@
 // Hard links and the files the rules change (src/rules/links.ts): a link at
 // a path a rule rewrites reaches the rule as the file it links to, and a
-// link to a file a rule held back, deleted or renamed becomes a regular
-// file with that file's content, so that no link points at nothing (the
-// sink would fail the whole install) and no name loses its data.
+// link to a file a rule changed, held back, deleted or renamed becomes a
+// regular file with that file's content, so that no link points at nothing
+// (the sink would fail the whole install) and no name loses its data.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -71,16 +71,27 @@ t.test('without a way to read what was written (convert), a link at etc/vfstab i
   t.match(ctx.report.toText(), "vfstab: etc/vfstab: not changed (Invalid '/etc/vfstab' file within the zone (hardlink))");
 });
 
-t.test('a link to a file rewritten in place stays a hard link (its target is there)', async (t) => {
+t.test('a link to a file p2v rewrote keeps the original content, whichever name comes first', async (t) => {
   const { ctx, record } = writtenCtx();
-  const input = [file('./etc/vfstab', VFSTAB), link('./var/adm/vfstab.keep', './etc/vfstab')];
+  const input = [file('./etc/vfstab', VFSTAB), link('./var/adm/vfstab.keep', './etc/vfstab'), link('./var/adm/vfstab.2', './etc/vfstab')];
   const out = await collectLinks(record(applyRules(from(input), [vfstabRule], ctx)));
   linksResolve(t, out);
-  t.same(row(out, 'var/adm/vfstab.keep')!.type, 'hardlink');
+  t.same(out.map((o) => [o.path, o.type]), [['./etc/vfstab', 'file'], ['./var/adm/vfstab.keep', 'file'], ['./var/adm/vfstab.2', 'hardlink'], ['etc/vfstab.pre_p2v', 'file']]);
+  t.equal(row(out, 'var/adm/vfstab.keep')!.text, VFSTAB);
+  t.match(row(out, 'etc/vfstab')!.text, TRAILER);
+});
+
+t.test('a link to a file a rule read and passed on unchanged stays a hard link', async (t) => {
+  const { ctx, record } = writtenCtx();
+  const kept = '#device\tdevice\tmount\tFS\tfsck\tmount\tmount\nfd\t-\t/dev/fd\tfd\t-\tno\t-\n';
+  const input = [file('./etc/vfstab', kept), link('./var/adm/vfstab.keep', './etc/vfstab')];
+  const out = await collectLinks(record(applyRules(from(input), [vfstabRule], ctx)));
+  linksResolve(t, out);
+  t.equal(row(out, 'var/adm/vfstab.keep')!.type, 'hardlink');
   t.notMatch(ctx.report.toText(), 'links:');
 });
 
-t.test('-u: links to nsswitch.conf, held until nsswitch.files, keep the content it had', async (t) => {
+t.test('-u: links to nsswitch.conf, held until nsswitch.files and then restored from it, keep the content it had', async (t) => {
   const { ctx, record } = writtenCtx({ identity: 'unconfigure' });
   const input = [
     ent('./etc'),
@@ -100,10 +111,10 @@ t.test('-u: links to nsswitch.conf, held until nsswitch.files, keep the content 
       ['./export/ns.bak2', 'hardlink', './export/ns.bak'],
       ['./etc/nsswitch.files', 'file', NSSWITCH_FILES],
       ['./etc/nsswitch.conf', 'file', NSSWITCH_FILES],
-      ['./export/ns.late', 'hardlink', './etc/nsswitch.conf'],
+      ['./export/ns.late', 'hardlink', './export/ns.bak'],
     ],
   );
-  t.match(ctx.report.toText(), 'links: export/ns.bak: kept as a regular file (it was a hard link to etc/nsswitch.conf, which p2v deleted, renamed or held back to rewrite)');
+  t.match(ctx.report.toText(), 'links: export/ns.bak: kept as a regular file (it was a hard link to etc/nsswitch.conf, which p2v changed, deleted, renamed or held back)');
 });
 
 t.test('a link to etc/lutab, deleted at the end, keeps its content; a link at an LU state file is deleted', async (t) => {

@@ -6,16 +6,20 @@
 //   kept elsewhere): on Solaris the name is a regular file like any other
 //   and p2v rewrites it, so the link becomes a regular file with the
 //   target's content, which the rule then sees;
-// - the link points at a file a rule read and has not passed on (held back
-//   until the end, deleted, renamed): the link would point at nothing and
-//   the sink fail the install, so it becomes a regular file with the
-//   content the name had, as `rm` or `mv` of the other name leaves it on
+// - the link points at a file a rule read and then changed, or has not
+//   passed on (held back until the end, deleted, renamed): the link would
+//   point at nothing (the sink would fail the install) or at content p2v
+//   wrote for the other name, so it becomes a regular file with the content
+//   the name had, as `rm`, `mv` or a rewrite through a new file leave it on
 //   Solaris. Further links to the same target link to that file.
+//
+// Either way the names outside the rules' paths keep the image's content,
+// whatever the order of the names in the archive.
 //
 // Rules that follow a rename themselves (network, unconfigure) see such
 // links first; what reaches this point is what no rule took care of.
 
-import { bodyRead, bufferBody, copyEntry, type Entry } from '../entry.js';
+import { bodyBuffer, bodyRead, bufferBody, copyEntry, type Entry } from '../entry.js';
 import { normPath } from './path.js';
 import type { Stage } from './stage.js';
 import type { RuleContext } from './types.js';
@@ -25,7 +29,7 @@ export const LINKS = 'links';
 /** Largest file a link at a rewritten path is resolved into (the rules' own cap is 16 MiB). */
 const CAP = 16 * 1024 * 1024;
 
-/** A file a rule read and has not passed on under its name (yet). */
+/** A file a rule read and has not passed on under its name (yet), or passed on changed. */
 interface Taken {
   /** The content read, and the entry it came from (owner, mode, times). */
   buf: Buffer;
@@ -46,7 +50,7 @@ export class LinkMend {
     this.wanting = stages.filter((s) => s.wantsFile !== undefined);
   }
 
-  /** Whether leave() has anything to do: a file read by a rule is pending. */
+  /** Whether leave() has anything to do: a file read by a rule is pending or was changed. */
   get pending(): boolean {
     return this.taken.size !== 0;
   }
@@ -78,10 +82,12 @@ export class LinkMend {
     return c;
   }
 
-  /** An entry leaving the rules: a file passed on under its name, or a link to a file that was not. */
+  /** An entry leaving the rules: a file passed on under its name, or a link to a file that was not (or was changed). */
   leave(e: Entry, rel: string): Entry {
     if (e.type === 'file') {
-      this.taken.delete(rel);
+      // Passed on as it was read: links to it may stay links.
+      const t = this.taken.get(rel);
+      if (t !== undefined && t.now === null && bodyBuffer(e)?.equals(t.buf) !== false) this.taken.delete(rel);
       return e;
     }
     if (e.type !== 'hardlink' || e.linkTarget === undefined) return e;
@@ -94,7 +100,7 @@ export class LinkMend {
       return c;
     }
     t.now = e.path;
-    this.ctx.report.add(LINKS, rel, 'kept as a regular file', `it was a hard link to ${target}, which p2v deleted, renamed or held back to rewrite`);
+    this.ctx.report.add(LINKS, rel, 'kept as a regular file', `it was a hard link to ${target}, which p2v changed, deleted, renamed or held back`);
     const c = copyEntry(t.entry);
     c.path = e.path;
     c.size = t.buf.length;
