@@ -5,6 +5,8 @@
 // (Buffer.from(path, 'latin1') gives the bytes back) while ASCII rules such
 // as "etc/vfstab" still match as plain strings.
 
+import type { ArchiveFile } from './source/input.js';
+
 export type EntryType =
   | 'file'
   | 'dir'
@@ -110,10 +112,24 @@ export interface EntryStream extends AsyncIterableIterator<Entry> {
  * An entry's body. A producer whose bytes are already in memory may also
  * offer takeNow(): the whole body at once, synchronously (consumed as by
  * iteration), or undefined when it is not all there yet. It lets the sink
- * skip an async iteration per small file.
+ * skip an async iteration per small file. A producer reading an
+ * uncompressed archive file may offer takeRange(): the body as its
+ * buffered head and the range of the file holding the rest, which is
+ * skipped unread (consumed as by iteration); undefined when it cannot
+ * (then iterate). Only a consumer that does not look at the bytes takes a
+ * range.
  */
 export interface Body extends AsyncIterable<Buffer> {
   takeNow?(): Buffer | undefined;
+  takeRange?(): BodyRange | undefined;
+}
+
+/** A body (Body.takeRange) as bytes at hand, then `length` bytes of `file` from `offset`. */
+export interface BodyRange {
+  head: Buffer;
+  file: ArchiveFile;
+  offset: number;
+  length: number;
 }
 
 const EMPTY: AsyncIterable<Buffer> = { async *[Symbol.asyncIterator]() {} };

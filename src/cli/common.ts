@@ -79,7 +79,7 @@ export function openSource(spec: SourceSpec, opts: SourceOptions): OpenedSource 
   const input = spec.command ? openCommand(spec.command) : openFile(spec.archive![0]!);
   if (input.size !== undefined) info.expectedBytes = input.size;
   const ctx = makeContext({ info, lenient: opts.lenient, warn: opts.warn, limits: opts.limits?.parse });
-  const entries = openArchive(input.data, { ...ctx, signal: opts.signal, maxRatio: opts.limits?.maxRatio });
+  const entries = openArchive(input.data, { ...ctx, signal: opts.signal, maxRatio: opts.limits?.maxRatio, file: input.file });
   return { entries, info, input, label: input.label };
 }
 

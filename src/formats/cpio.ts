@@ -33,7 +33,7 @@
 //   "xattr-skipped" warning (the file was already yielded); sparse files
 //   (0200000) become Entry.sparse regions.
 
-import { type Body, type Entry, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
+import { type Body, type BodyRange, type Entry, type EntryType, copyEntry, emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, raiseLimit, type Where } from '../errors.js';
 import type { ByteReader } from '../source/reader.js';
 import { NAME_PREFIX_SLACK, type ParseContext, type ParseFn } from './types.js';
@@ -127,6 +127,14 @@ class MemberBody implements Body {
     const c = this.takeRest();
     if (c !== undefined) this.verifySum();
     return c;
+  }
+
+  /** The body as a range of the archive file (Body.takeRange); never for crc, whose sum needs the bytes. */
+  takeRange(): BodyRange | undefined {
+    if (this.verify || this.left !== this.n) return undefined;
+    const range = this.r.takeRange(this.left);
+    if (range !== undefined) this.left = 0;
+    return range;
   }
 
   /** What is left of the body if it is all buffered (consumed and summed), else undefined. */

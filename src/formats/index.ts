@@ -4,6 +4,7 @@
 import type { Entry, EntryStream } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import { ByteReader } from '../source/reader.js';
+import type { ArchiveFile } from '../source/input.js';
 import { decodeStream } from '../decode/index.js';
 import { detectFormat } from './detect.js';
 import { parseCpio } from './cpio.js';
@@ -42,6 +43,8 @@ export interface OpenOptions extends Partial<ParseContext> {
   signal?: AbortSignal;
   /** Largest decompression ratio (decodeStream's maxRatio). */
   maxRatio?: number;
+  /** The regular file `raw` reads, for bodies taken as ranges when it is not compressed. */
+  file?: ArchiveFile;
 }
 
 /**
@@ -106,6 +109,7 @@ class ArchiveEntries implements EntryStream {
     const decoded = await decodeStream(this.raw, { signal: this.opts.signal, maxRatio: this.opts.maxRatio });
     ctx.info.compression.push(...decoded.layers);
     this.reader = new ByteReader(decoded.data);
+    if (decoded.layers.length === 0) this.reader.file = this.opts.file;
     this.parser = await detectParser(this.reader, ctx);
   }
 

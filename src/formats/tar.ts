@@ -8,7 +8,7 @@
 // header), strict mode refuses the archive rather than pick one (security
 // E6); lenient mode follows bsdtar, which is the conformance oracle.
 
-import type { Body, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
+import type { Body, BodyRange, Entry, EntryStream, EntryType, SparseRegion } from '../entry.js';
 import { emptyBody, newEntry } from '../entry.js';
 import { ArchiveError, TruncatedError, raiseLimit } from '../errors.js';
 import type { Where } from '../errors.js';
@@ -204,6 +204,14 @@ class DataStream implements Body {
     const c = this.r.takeBuffered(this.left);
     if (c !== undefined) this.left = 0;
     return c;
+  }
+
+  /** The body as a range of the archive file (Body.takeRange; a body with holes is served by sparse(), without it). */
+  takeRange(): BodyRange | undefined {
+    if (this.left !== this.n) return undefined;
+    const range = this.r.takeRange(this.left);
+    if (range !== undefined) this.left = 0;
+    return range;
   }
 
   private async *plain(): AsyncGenerator<Buffer> {

@@ -19,6 +19,31 @@ export interface Input {
   close(): void;
   /** A command's stderr (its last 8 KiB, printable), for the log of a run that succeeded too. */
   stderrLines?(): string[];
+  /** A regular file, also read by position (bodies taken as ranges: entry.ts Body.takeRange). */
+  file?: ArchiveFile;
+}
+
+/**
+ * An archive in a regular file, read by position: a reader right on it (no
+ * decompressor between) hands a big body over as a range of the file, and
+ * the input skips it; the sink reads the range itself.
+ */
+export interface ArchiveFile {
+  /** Its size when opened: a range past it is never handed out (the body streams, and fails as truncated where it always did). */
+  readonly size: number;
+  /** Offset of the next byte the input reads; -1 while the file is not open. */
+  readonly next: number;
+  /** Move the input past `n` bytes without reading them (they count as read, for progress). */
+  skip(n: number): void;
+  /** pread on the input's descriptor (while the input is read); 0 at the end, or once the input is closed. */
+  pread(buf: Buffer, off: number, len: number, pos: number): number;
+  /**
+   * A read-only descriptor of the same file for the file-writing thread, -1
+   * when there is none; the caller closes it. Through /proc/self/fd where
+   * there is one (the same file even if renamed since), else by the path,
+   * checked against the open file's device and inode.
+   */
+  reopen(): number;
 }
 
 // 256 KiB reads: as fast as 1 MiB here, and 1 MiB buffers fragment the malloc
@@ -52,8 +77,23 @@ const YIELD_EVERY = 4 * 1024 * 1024;
 function fromRegularFile(path: string, size: number): Input {
   let read = 0;
   let closed = false;
+  let fd = -1;
+  let opened: fs.Stats | undefined;
   const fail = (e: unknown): never => {
     throw new ArchiveError('source', `reading ${path} failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { offset: read });
+  };
+  const file: ArchiveFile = {
+    get size() {
+      return opened?.size ?? 0;
+    },
+    get next() {
+      return fd < 0 ? -1 : read;
+    },
+    skip: (n) => {
+      read += n;
+    },
+    pread: (buf, off, len, pos) => (closed || fd < 0 ? 0 : fs.readSync(fd, buf, off, len, pos)),
+    reopen: () => (fd < 0 || opened === undefined ? -1 : reopenSame(fd, path, opened)),
   };
   return {
     label: path,
@@ -62,11 +102,12 @@ function fromRegularFile(path: string, size: number): Input {
     close: () => {
       closed = true;
     },
+    file,
     data: {
       async *[Symbol.asyncIterator]() {
-        let fd = -1;
         try {
           fd = fs.openSync(path, 'r');
+          opened = fs.fstatSync(fd);
         } catch (e) {
           fail(e);
         }
@@ -76,7 +117,8 @@ function fromRegularFile(path: string, size: number): Input {
             const buf = Buffer.allocUnsafeSlow(CHUNK);
             let n = 0;
             try {
-              n = fs.readSync(fd, buf, 0, CHUNK, null);
+              // By position: file.skip() moves it.
+              n = fs.readSync(fd, buf, 0, CHUNK, read);
             } catch (e) {
               fail(e);
             }
@@ -90,11 +132,29 @@ function fromRegularFile(path: string, size: number): Input {
             }
           }
         } finally {
-          fs.closeSync(fd);
+          const f = fd;
+          fd = -1;
+          fs.closeSync(f);
         }
       },
     },
   };
+}
+
+/** ArchiveFile.reopen(): a second descriptor of the file open on `fd`, or -1. */
+function reopenSame(fd: number, path: string, opened: fs.Stats): number {
+  for (const p of [`/proc/self/fd/${fd}`, path]) {
+    let again = -1;
+    try {
+      again = fs.openSync(p, 'r');
+      const st = fs.fstatSync(again);
+      if (st.dev === opened.dev && st.ino === opened.ino) return again;
+    } catch {
+      // no /proc, or the path is gone: try the next way
+    }
+    if (again >= 0) fs.closeSync(again);
+  }
+  return -1;
 }
 
 function fromStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, label: string, size?: number): Input {

@@ -4,6 +4,8 @@
 
 import { collectYoung } from './young-gc.js';
 import { TruncatedError } from '../errors.js';
+import type { BodyRange } from '../entry.js';
+import type { ArchiveFile } from './input.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -19,6 +21,8 @@ export class ByteReader {
   private sinceCollect = 0;
   /** Bytes consumed so far: the offset of the next byte read. */
   position = 0;
+  /** The file the bytes come from, when nothing lies between (no decompressor): see takeRange. */
+  file: ArchiveFile | undefined;
 
   constructor(src: AsyncIterable<Buffer | Uint8Array | string>) {
     const inner = src[Symbol.asyncIterator]();
@@ -131,6 +135,28 @@ export class ByteReader {
     this.pos += n;
     this.position += n;
     return true;
+  }
+
+  /**
+   * The next `n` bytes without reading them: those buffered (zero-copy) and
+   * the range of the file that holds the rest, which the input skips; all
+   * consumed. Undefined when all are buffered, when the reader is not right
+   * on a file (or not at its read position), or when the file ends before
+   * the range does.
+   */
+  takeRange(n: number): BodyRange | undefined {
+    const file = this.file;
+    const have = this.buffered;
+    if (file === undefined || n <= have) return undefined;
+    const offset = this.position + have;
+    const length = n - have;
+    if (file.next !== offset || offset + length > file.size) return undefined;
+    const head = this.buf.subarray(this.pos);
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.position += n;
+    file.skip(length);
+    return { head, file, offset, length };
   }
 
   /** Exactly `n` bytes as zero-copy slices. */
