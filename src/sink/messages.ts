@@ -30,3 +30,8 @@ export function mtimeFailed(mtime: number, code: string | undefined): string {
 export function modeNotKept(want: number, got: number): string {
   return `mode 0${want.toString(8)} did not stick (file system gave 0${got.toString(8)})`;
 }
+
+/** A body the archive ends inside of, in the words of the parsers (cpio.ts, tar.ts). */
+export function bodyCut(left: number, n: number): string {
+  return `unexpected end of input in file data: ${left} of ${n} bytes missing`;
+}

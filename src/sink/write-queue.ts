@@ -5,7 +5,9 @@
 // a worker that died is noticed within a poll interval.
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
+import fs from 'node:fs';
+import type { ArchiveFile } from '../source/input.js';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, HEAD_RANGE, HEAD_SOURCE, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
 
 /** One file's metadata, as the worker applies it at the file's end. */
 export interface QueuedFile {
@@ -77,9 +79,19 @@ export class WriteQueue {
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private produced = 0;
+  /** The mark past the last record that names a path (begin, link). */
+  private lastPath = 0;
   private newsSeen = 0;
   private stopped = false;
   private exitError: Error | undefined;
+  /** The archive the worker reads ranges of, and whether it could be given a descriptor of it. */
+  private file: ArchiveFile | undefined;
+  private fileOk = false;
+  /** Descriptors given to the worker (source records): closed once it has stopped. */
+  private readonly sources: number[] = [];
+  /** Ranges queued, oldest first, each with the mark past it: the worker's work beyond the ring (see room). */
+  private readonly ranges: { mark: number; length: number }[] = [];
+  private rangeBytes = 0;
 
   constructor(ringBytes = RING_BYTES) {
     if (ringBytes & (ringBytes - 1)) throw new Error('WriteQueue: the ring size must be a power of two');
@@ -138,6 +150,7 @@ export class WriteQueue {
     this.buf.write(f.entry, off + HEAD_BEGIN + pathLen, entryLen, 'latin1');
     if (n > 0) data.copy(this.buf, off + head, 0, n);
     this.commit(len);
+    this.lastPath = this.produced;
     if (n < data.length) this.data(f.seq, data.subarray(n), n, last);
   }
 
@@ -170,6 +183,7 @@ export class WriteQueue {
     at += this.buf.write(l.entry, at, lens[2]!, 'latin1');
     this.buf.write(l.shown, at, lens[3]!, 'latin1');
     this.commit(len);
+    this.lastPath = this.produced;
   }
 
   /** More data of the current file, at file offset `pos`. */
@@ -184,6 +198,36 @@ export class WriteQueue {
       this.commit(len);
       at += n;
     } while (at < data.length);
+  }
+
+  /**
+   * Whether the worker can read ranges of `file`: the first time, it is
+   * given a descriptor of its own (a source record), if the file gives one.
+   */
+  reads(file: ArchiveFile): boolean {
+    if (this.file === file) return this.fileOk;
+    this.file = file;
+    const fd = file.reopen();
+    this.fileOk = fd >= 0;
+    if (fd < 0) return false;
+    this.sources.push(fd);
+    const off = this.reserve(HEAD_SOURCE);
+    this.u32[off >> 2] = HEAD_SOURCE;
+    this.u32[(off + 4) >> 2] = OP.source;
+    this.u32[(off + 8) >> 2] = fd;
+    this.commit(HEAD_SOURCE);
+    return true;
+  }
+
+  /** More data of the current file, at file offset `pos`: `length` bytes of the archive (reads()) from `offset`. */
+  range(seq: number, offset: number, length: number, pos: number, last: boolean): void {
+    const off = this.reserve(HEAD_RANGE);
+    this.head(off, HEAD_RANGE, OP.range, seq, 0, pos, last ? F.last : 0);
+    this.f64[(off + 32) >> 3] = offset;
+    this.f64[(off + 40) >> 3] = length;
+    this.commit(HEAD_RANGE);
+    this.ranges.push({ mark: this.produced, length });
+    this.rangeBytes += length;
   }
 
   /** The producer gave up on the current file: the worker closes it without metadata. */
@@ -207,6 +251,15 @@ export class WriteQueue {
     return this.produced;
   }
 
+  /**
+   * A mark() past every record that names a path: once the worker is there,
+   * what is left on the ring (data, ranges) needs no path, nor the
+   * directory descriptors a path may go through.
+   */
+  pathsMark(): number {
+    return this.lastPath;
+  }
+
   /** Whether the worker has not yet reached `mark`. */
   pending(mark: number): boolean {
     return ((mark - Atomics.load(this.ctl, CTL.consumed)) | 0) > 0;
@@ -217,9 +270,19 @@ export class WriteQueue {
     return Atomics.load(this.ctl, CTL.consumed) === this.produced;
   }
 
-  /** Free bytes in the ring now. */
+  /**
+   * Free bytes in the ring now, less the ranges queued and not yet written:
+   * they are work for the worker as if their bytes were on the ring.
+   */
   get room(): number {
-    return this.size - ((this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0);
+    return this.size - ((this.produced - Atomics.load(this.ctl, CTL.consumed)) | 0) - this.rangesLeft();
+  }
+
+  /** Bytes of the queued ranges whose records the worker has not finished. */
+  private rangesLeft(): number {
+    const r = this.ranges;
+    while (r.length > 0 && !this.pending(r[0]!.mark)) this.rangeBytes -= r.shift()!.length;
+    return this.rangeBytes;
   }
 
   /**
@@ -241,14 +304,27 @@ export class WriteQueue {
 
   /** End the worker: finish what is queued (stop), or, never started, just end it. */
   async close(): Promise<void> {
-    if (this.running) this.stop();
-    else await this.worker.terminate();
+    try {
+      if (this.running) this.stop();
+      else await this.worker.terminate();
+    } finally {
+      this.closeSources();
+    }
   }
 
   /** End the worker dropping what is queued (abort). */
   async kill(): Promise<void> {
-    if (this.running) this.abort();
-    else await this.worker.terminate();
+    try {
+      if (this.running) this.abort();
+      else await this.worker.terminate();
+    } finally {
+      this.closeSources();
+    }
+  }
+
+  /** The archive descriptors given to the worker, once it has stopped (or failed: it reads nothing more). */
+  private closeSources(): void {
+    for (const fd of this.sources.splice(0)) fs.closeSync(fd);
   }
 
   /** Whether the worker has posted news not yet read. */

@@ -29,7 +29,7 @@ export const CTL = {
 } as const;
 
 /** Record operations. */
-export const OP = { pad: 0, begin: 1, data: 2, stop: 3, link: 4 } as const;
+export const OP = { pad: 0, begin: 1, data: 2, stop: 3, link: 4, source: 5, range: 6 } as const;
 
 /** Flags of a begin or data record. */
 export const F = {
@@ -65,9 +65,19 @@ export const F = {
 //  24 u32 target path bytes   28 u32 entry name bytes   32 f64 entry offset
 //  40 f64 entry index         48 u32 shown target bytes (for messages)
 //  56 link path, target path, entry name, shown target
+// range records (the current file's next bytes, read from the archive; laid
+// out as a data record with no data, then):
+//  32 f64 archive offset                         40 f64 bytes
+// source records (the archive ranges are read from, until the next one):
+//   8 u32 a read-only descriptor of it, the producer's to close
 export const HEAD_DATA = 32;
 export const HEAD_BEGIN = 96;
 export const HEAD_LINK = 56;
+export const HEAD_RANGE = 48;
+export const HEAD_SOURCE = 16;
+
+/** Range bodies are copied in pieces of this size (by either thread). */
+export const RANGE_PIECE = 1 << 20;
 
 export const MAX_PATH_BYTES = 8192;
 
@@ -78,7 +88,7 @@ export function align8(n: number): number {
 /** What the worker reports: an error of one job, or a warning. */
 export interface WriterNews {
   seq: number;
-  /** The entry's name as the archive gave it (latin1), offset and index. */
+  /** The entry's name as the archive gave it (latin1), offset (for 'truncated', where the archive ended) and index. */
   entry: string;
   offset: number;
   index: number;

@@ -11,8 +11,8 @@
 
 import fs from 'node:fs';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { STILL_TAKEN, STILL_TAKEN_HINT, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
-import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, align8, type WriterNews } from './write-ring.js';
+import { STILL_TAKEN, STILL_TAKEN_HINT, bodyCut, chownFailed, linkTargetMissing, linkTargetNotFile, modeNotKept, mtimeFailed, replaceRefused } from './messages.js';
+import { CTL, F, HEAD_BEGIN, HEAD_DATA, HEAD_LINK, MAX_PATH_BYTES, OP, RANGE_PIECE, align8, type WriterNews } from './write-ring.js';
 
 const C = fs.constants;
 const O_CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
@@ -46,15 +46,28 @@ const entryBuf = Buffer.alloc(MAX_PATH_BYTES);
 let entryLen = 0;
 let offset = 0;
 let index = 0;
+/** The archive's descriptor that range records are read from (a source record's). */
+let source = -1;
+/** A range's piece in transit, allocated at the first range. */
+let piece: Buffer | undefined;
 
-function post(n: Omit<WriterNews, 'entry' | 'offset' | 'index'>): void {
-  port.postMessage({ ...n, entry: entryBuf.toString('latin1', 0, entryLen), offset, index });
+/** What a job fails with, beyond a system error's code (refused()). */
+interface Refusal {
+  kind: string;
+  message: string;
+  hint?: string;
+  /** Where in the archive, when not at the entry (a truncated range). */
+  offset?: number;
+}
+
+function post(n: Omit<WriterNews, 'entry' | 'offset' | 'index'>, at = offset): void {
+  port.postMessage({ ...n, entry: entryBuf.toString('latin1', 0, entryLen), offset: at, index });
   Atomics.add(ctl, CTL.news, 1);
 }
 
-function fail(e: unknown, what?: { kind?: string; message?: string; hint?: string }): void {
+function fail(e: unknown, what?: Refusal): void {
   const err = e as NodeJS.ErrnoException;
-  post({ seq, level: 'error', kind: what?.kind ?? '', message: what?.message ?? String(err?.message ?? e), hint: what?.hint, code: err?.code, syscall: err?.syscall });
+  post({ seq, level: 'error', kind: what?.kind ?? '', message: what?.message ?? String(err?.message ?? e), hint: what?.hint, code: err?.code, syscall: err?.syscall }, what?.offset);
   failed = seq;
   closeQuietly();
 }
@@ -70,7 +83,7 @@ function closeQuietly(): void {
 }
 
 /** An error the job fails with, reported as `news` (an ArchiveError's kind, message and hint). */
-function refused(news: { kind: string; message: string; hint?: string }): Error {
+function refused(news: Refusal): Error {
   return Object.assign(new Error(news.kind), { news });
 }
 
@@ -164,13 +177,37 @@ function begin(off: number): void {
 }
 
 function writeData(off: number, at: number, recFlags: number): void {
-  let len = u32[(off + 12) >> 2]!;
-  let pos = f64[(off + 16) >> 3]!;
+  writeAll(buf, at, u32[(off + 12) >> 2]!, f64[(off + 16) >> 3]!);
+  if (recFlags & F.last) end();
+}
+
+function writeAll(b: Buffer, at: number, len: number, pos: number): void {
   while (len > 0) {
-    const n = fs.writeSync(fd, buf, at, len, pos);
+    const n = fs.writeSync(fd, b, at, len, pos);
     at += n;
     pos += n;
     len -= n;
+  }
+}
+
+/**
+ * A range record: the file's next bytes, read from the archive by position
+ * in pieces, looking for an abort between them. The archive ending first
+ * is its truncation, said as the parsers say it.
+ */
+function copyRange(off: number, recFlags: number): void {
+  let pos = f64[(off + 16) >> 3]!;
+  let from = f64[(off + 32) >> 3]!;
+  let left = f64[(off + 40) >> 3]!;
+  const b = (piece ??= Buffer.allocUnsafeSlow(RANGE_PIECE));
+  while (left > 0) {
+    if (Atomics.load(ctl, CTL.abort) !== 0) return;
+    const n = fs.readSync(source, b, 0, Math.min(left, RANGE_PIECE), from);
+    if (n === 0) throw refused({ kind: 'truncated', message: bodyCut(left, size), offset: from });
+    writeAll(b, 0, n, pos);
+    pos += n;
+    from += n;
+    left -= n;
   }
   if (recFlags & F.last) end();
 }
@@ -218,6 +255,10 @@ function record(off: number): number {
   const op = u32[(off + 4) >> 2]!;
   if (op === OP.pad) return op;
   if (op === OP.stop) return op;
+  if (op === OP.source) {
+    source = u32[(off + 8) >> 2]!;
+    return op;
+  }
   const s = u32[(off + 8) >> 2]!;
   if (op === OP.link) {
     closeQuietly(); // defensive, as for begin
@@ -225,7 +266,7 @@ function record(off: number): number {
     try {
       link(off);
     } catch (e) {
-      fail(e, (e as { news?: { kind: string; message: string; hint?: string } }).news);
+      fail(e, (e as { news?: Refusal }).news);
     }
     return op;
   }
@@ -239,9 +280,10 @@ function record(off: number): number {
   try {
     if (op === OP.begin) begin(off);
     else if (recFlags & F.abandon) closeQuietly();
+    else if (op === OP.range) copyRange(off, recFlags);
     else writeData(off, off + HEAD_DATA, recFlags);
   } catch (e) {
-    fail(e, (e as { news?: { kind: string; message: string; hint?: string } }).news);
+    fail(e, (e as { news?: Refusal }).news);
   }
   return op;
 }
