@@ -2,6 +2,9 @@
 // write-ring.ts) and does the system calls of regular files (open with
 // O_CREAT|O_EXCL|O_NOFOLLOW, write, fchown, fchmod, futimes, close), so
 // that parsing on the main thread and file creation overlap on two cores.
+// A big body taken as a range of the archive (entry.ts Body.takeRange) is
+// read here by position, from a read-only descriptor of the archive the
+// main thread opened for this thread and closes once it has stopped.
 //
 // It decides nothing about safety: the main thread validated the name,
 // made sure the parent is a real directory, and hands over the path to open
