@@ -71,7 +71,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
     const limits = parseLimits(values.limit);
     const src = openSource({ archive: values.archive, dir: values.dir, command: values.command }, { lenient: values.lenient, warn: warnings.add, signal: interrupt.signal, limits });
     interrupt.watch(src.input);
-    sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient, caps: limits.sink });
+    sink = new FsSink(values.directory, { warn: warnings.add, lenient: values.lenient, caps: limits.sink, signal: interrupt.signal });
     const bar = progressLine(values.progress || process.stderr.isTTY === true, () => src.info.expectedBytes); // a flar's size is known once its header is read
     progress = bar;
     const stats = await run({

@@ -130,7 +130,7 @@ async function install(args: InstallArgs, zone: ParsedZone, hostInv: Inventory, 
     }, args.verbose);
     const src = openSource({ archive: args.archive ? [args.archive] : undefined, dir: args.dir, command: args.command }, { lenient: args.lenient, warn: warnings.add, signal: interrupt.signal, limits: args.limits });
     interrupt.watch(src.input);
-    sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient, caps: args.limits.sink });
+    sink = new FsSink(root, { warn: warnings.add, lenient: args.lenient, caps: args.limits.sink, signal: interrupt.signal });
     const fsSink = sink;
     const ctx = makeRuleContext({ zone, identity: args.identity, date: runDate(started), removeWritten: (p) => fsSink.removeWritten(p), readWritten: (p, cap) => fsSink.readWritten(p, cap), site });
     const report = ctx.report;

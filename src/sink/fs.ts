@@ -99,6 +99,12 @@ export interface FsSinkOptions {
   writer?: 'auto' | 'sync' | 'worker';
   /** Treat the root as fresh (see above). Default: it is empty and no backend is injected. */
   fresh?: boolean;
+  /**
+   * The run's interruption (a signal): finish() stops waiting for the
+   * writing thread once it is aborted, dropping what is queued, and throws
+   * its reason (a big file's range can keep the thread busy for long).
+   */
+  signal?: AbortSignal;
 }
 
 /** Files written on the main thread before 'auto' starts the writing thread (its start-up costs ~30 ms). */
@@ -225,6 +231,7 @@ export class FsSink implements Sink {
   /** The root was empty at the start: no per-file records (see above). */
   private readonly fresh: boolean;
   private readonly writerMode: 'auto' | 'sync' | 'worker';
+  private readonly signal: AbortSignal | undefined;
   private queue: WriteQueue | null = null;
   private filesSeen = 0;
   private seq = 0;
@@ -271,6 +278,7 @@ export class FsSink implements Sink {
     const env = process.env['ZONEP2V_WRITER'];
     const envMode = env === 'sync' || env === 'worker' || env === 'auto' ? env : undefined;
     this.writerMode = opts.writer ?? (opts.backend ? 'sync' : envMode ?? 'auto');
+    this.signal = opts.signal;
     // Closing a directory fd waits only until the thread has opened every
     // path queued: a big file's data or range behind it may take long.
     this.fs.beforeRelease = () => this.drainQueue(this.queue?.pathsMark());
@@ -888,7 +896,7 @@ export class FsSink implements Sink {
     if (this.state !== 'open') throw new Error(`FsSink: finish after ${this.state === 'finished' ? 'finish' : 'abort'}`);
     // 0. Every queued file on disk, the writing thread ended.
     if (this.queue !== null) {
-      await this.queue.close();
+      await this.queue.close(this.signal);
       this.absorbNews();
       this.inflight.clear();
     }

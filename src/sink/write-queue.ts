@@ -47,6 +47,8 @@ const RING_BYTES = 4 << 20;
 /** Largest data slice in one record: a quarter of the ring keeps both sides busy. */
 const MAX_DATA = RING_BYTES >> 2;
 const POLL_MS = 200;
+/** close() waits for the worker in slices this long, turning the event loop between them (signals). */
+const CLOSE_SLICE_MS = 50;
 
 /** A thread started ahead of need (prestartWriter), for the first sink that wants one. */
 let spare: WriteQueue | null = null;
@@ -302,11 +304,27 @@ export class WriteQueue {
     }
   }
 
-  /** End the worker: finish what is queued (stop), or, never started, just end it. */
-  async close(): Promise<void> {
+  /**
+   * End the worker: finish what is queued (stop), or, never started, just
+   * end it. The wait lets the event loop turn (a range of a big file can
+   * take long), so that a signal is seen: once `signal` is aborted, what is
+   * queued is dropped (abort) and its reason thrown.
+   */
+  async close(signal?: AbortSignal): Promise<void> {
     try {
-      if (this.running) this.stop();
-      else await this.worker.terminate();
+      if (!this.running) {
+        await this.worker.terminate();
+        return;
+      }
+      this.stop();
+      while (!this.stopped) {
+        if (signal?.aborted) {
+          this.abort();
+          throw signal.reason;
+        }
+        this.waitStoppedFor(CLOSE_SLICE_MS);
+        if (!this.stopped) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     } finally {
       this.closeSources();
     }
@@ -378,14 +396,13 @@ export class WriteQueue {
     Atomics.store(this.ctl, CTL.producerWaits, 0);
   }
 
-  /** Finish what is queued, then end the worker. */
-  stop(): void {
+  /** Ask the worker to end once it has done what is queued (close() waits for it). */
+  private stop(): void {
     if (this.stopped) return;
     const off = this.reserve(8);
     this.u32[off >> 2] = 8;
     this.u32[(off + 4) >> 2] = OP.stop;
     this.commit(8);
-    this.waitStopped();
   }
 
   /** Drop what is queued (the worker finishes the system call it is in) and end the worker. */
@@ -397,11 +414,16 @@ export class WriteQueue {
   }
 
   private waitStopped(): void {
-    while (Atomics.load(this.ctl, CTL.stopped) === 0) {
+    while (!this.stopped) this.waitStoppedFor(POLL_MS);
+  }
+
+  /** Wait up to `ms` for the worker to end (sets `stopped` once it has). */
+  private waitStoppedFor(ms: number): void {
+    if (Atomics.load(this.ctl, CTL.stopped) === 0) {
       this.checkAlive();
-      Atomics.wait(this.ctl, CTL.stopped, 0, POLL_MS);
+      Atomics.wait(this.ctl, CTL.stopped, 0, ms);
     }
-    this.stopped = true;
+    if (Atomics.load(this.ctl, CTL.stopped) !== 0) this.stopped = true;
   }
 
   private checkAlive(): void {
