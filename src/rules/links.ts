@@ -103,6 +103,8 @@ export class LinkMend {
     this.ctx.report.add(LINKS, rel, 'kept as a regular file', `it was a hard link to ${target}, which p2v changed, deleted, renamed or held back`);
     const c = copyEntry(t.entry);
     c.path = e.path;
+    c.offset = e.offset; // messages name the link's own place in the archive
+    c.index = e.index;
     c.size = t.buf.length;
     c.body = bufferBody(t.buf);
     return c;
