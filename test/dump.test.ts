@@ -29,6 +29,7 @@ import { snapshot, diffTrees, tmpdir } from './lib/tree.js';
 import type { Tree, Node } from './lib/tree.js';
 import { synthDump, ext2EaBlock } from './lib/dump-synth.js';
 import type { SynthSpec, SynthDir, SynthNode } from './lib/dump-synth.js';
+import { prng } from './lib/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLES = path.resolve(here, '../../samples/dump');
@@ -640,20 +641,8 @@ t.test('lenient mode warns and carries on', async (t) => {
   t.equal((await failure(parse(badName))).kind, 'dump-directory');
 });
 
-// Deterministic PRNG for the mutations.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 t.test('truncations and byte flips: ArchiveError or a clean parse, never anything else', async (t) => {
-  const rand = rng(0x5eed);
+  const rand = prng(0x5eed);
   const headers: number[] = [];
   for (let off = 0; off < LE.length; off += 1024) if (LE.readInt32LE(off + 24) === 60012) headers.push(off);
   const dirData: number[] = [];

@@ -11,6 +11,7 @@ import { defaultRules } from '../src/rules/index.js';
 import { run } from '../src/pipeline/run.js';
 import { FsSink } from '../src/sink/fs.js';
 import type { Entry } from '../src/entry.js';
+import { prng } from './lib/prng.js';
 import { tmpdir } from './lib/tree.js';
 import { ent, file, from, makeCtx } from './rules-lib.js';
 
@@ -32,18 +33,6 @@ const RULE_PATHS = [
   'var/svc/profile/upgrade',
 ];
 const DIRS = ['etc', 'etc/dfs', 'etc/lu', 'etc/inet', 'etc/default', 'etc/zones', 'var', 'var/svc', 'var/svc/profile', 'export', 'export/keep'];
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   entries: Entry[];
