@@ -6,7 +6,7 @@
 // (it is tiny) until the end, then dropped when etc/lu was seen.
 
 import type { Entry } from '../entry.js';
-import { hold, type Held } from './make.js';
+import { deleteEntry, hold, type Held } from './make.js';
 import { defineRule } from './stage.js';
 
 export const LIVE_UPGRADE = 'live-upgrade';
@@ -21,10 +21,9 @@ export function luStateName(name: string): boolean {
 export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
   let luSeen = false;
   let lutab: Held | null = null;
-  /** Delete a state file; read first, as a hard link elsewhere keeps its content (links.ts). */
-  function remove(e: Entry, rel: string): Promise<null> {
+  function remove(e: Entry, rel: string): null | Promise<null> {
     ctx.report.add(LIVE_UPGRADE, rel, 'deleted', 'Live Upgrade state');
-    return hold(e).then(() => null);
+    return deleteEntry(e);
   }
   return {
     firstChars: 'e',

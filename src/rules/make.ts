@@ -59,6 +59,15 @@ export interface Held {
   buf: Buffer;
 }
 
+/**
+ * Delete a file from the image. A regular file is read first (up to the
+ * hold cap): a hard link elsewhere keeps its content (links.ts), as `rm`
+ * of one name leaves the other.
+ */
+export function deleteEntry(e: Entry): null | Promise<null> {
+  return e.type === 'file' ? hold(e).then(() => null) : null;
+}
+
 /** Hold a file (body buffered) or any other entry type (no body) for later. */
 export async function hold(e: Entry, cap = SMALL_CAP): Promise<Held | null> {
   if (e.type !== 'file') return { entry: withBody(e, Buffer.alloc(0)), buf: Buffer.alloc(0) };

@@ -33,7 +33,7 @@
 // becomes a regular file with that content (links.ts), not a link to nothing.
 
 import type { Entry } from '../entry.js';
-import { addedFile, hold, ROOT, withBody, type Held } from './make.js';
+import { addedFile, deleteEntry, hold, ROOT, withBody, type Held } from './make.js';
 import { defineRule } from './stage.js';
 import { fields, fromLines, toLines } from './text.js';
 
@@ -139,10 +139,6 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
   const netHosts: Held[] = [];
   let nsswitchFiles: Buffer | null = null;
   let nsswitchConf: Held | null = null;
-  /** Delete a file from the image; read first, as a hard link elsewhere keeps its content (links.ts). */
-  function remove(e: Entry): null | Promise<null> {
-    return e.type === 'file' ? hold(e).then(() => null) : null;
-  }
 
   function netHostsFix(h: Held, rel: string): Entry {
     if (!nodename) return h.entry;
@@ -235,7 +231,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
         if (rel.startsWith('etc/hostname.') && rel.indexOf('/', 4) < 0 && e.type !== 'dir') {
           if (rel.startsWith('etc/hostname.lo')) return e;
           add(rel, 'deleted', 'interface configuration');
-          return remove(e);
+          return deleteEntry(e);
         }
         if (rel === 'etc/.UNCONFIGURED') unconfiguredSeen = true;
         if (rel === hostsSaved.path) return hostsSaved.seeImage(e, (a) => add(rel, a));
@@ -244,7 +240,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
         if (REMOVED.has(rel)) {
           if (rel === 'etc/nodename') return onFile(e, rel);
           add(rel, 'deleted');
-          return remove(e);
+          return deleteEntry(e);
         }
         if (REWRITTEN.has(rel) || TZ_FILES.has(rel) || NET_HOSTS.has(rel)) return onFile(e, rel);
         return e;
@@ -252,7 +248,7 @@ export const unconfigureRule = defineRule(UNCONFIGURE, (ctx) => {
       if (c === 118 /* v */) {
         if (rel === 'var/nis/NIS_COLD_START' || (rel.startsWith('var/yp/binding/') && rel.length > 15)) {
           add(rel, 'deleted', 'NIS binding');
-          return remove(e);
+          return deleteEntry(e);
         }
         return e;
       }
