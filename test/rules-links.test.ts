@@ -69,6 +69,7 @@ t.test('without a way to read what was written (convert), a link at etc/vfstab i
   const out = await collectLinks(applyRules(from(input), [vfstabRule], ctx));
   t.same(out.map((o) => [o.path, o.type]), [['./var/adm/vfstab.keep', 'file'], ['./etc/vfstab', 'hardlink']]);
   t.match(ctx.report.toText(), "vfstab: etc/vfstab: not changed (Invalid '/etc/vfstab' file within the zone (hardlink))");
+  t.match(ctx.report.toText(), 'links: etc/vfstab: left a hard link (to var/adm/vfstab.keep: an install makes it a regular file and changes it)', 'what an install does instead is said');
 });
 
 t.test('a link to a file p2v rewrote keeps the original content, whichever name comes first', async (t) => {

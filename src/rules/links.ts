@@ -72,7 +72,11 @@ export class LinkMend {
     if (e.linkTarget === undefined || !this.wanting.some((s) => s.wantsFile!(rel))) return e;
     const target = normPath(e.linkTarget);
     const buf = this.taken.get(target)?.buf ?? this.ctx.readWritten?.(target, CAP) ?? null;
-    if (buf === null) return e;
+    if (buf === null) {
+      // convert and inspect write no zone root to read the target back from.
+      if (this.ctx.readWritten === undefined) this.ctx.report.add(LINKS, rel, 'left a hard link', `to ${target}: an install makes it a regular file and changes it`);
+      return e;
+    }
     this.ctx.report.add(LINKS, rel, 'made a regular file', `it was a hard link to ${target}; p2v changes this name only`);
     const c = copyEntry(e);
     c.type = 'file';
