@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LzwDecoder, unlzw, isCompressHeader } from '../src/decode/lzw.js';
+import { DEFAULT_WINDOW, LzwDecoder, unlzw, isCompressHeader, type LzwWindow } from '../src/decode/lzw.js';
 import { decodeWith, lzwWhere } from '../src/decode/index.js';
 import { INLINE_MAX } from '../src/decode/lzw-thread.js';
 import { BIN_NODE_FLAGS } from '../bench/util.js';
@@ -83,8 +83,8 @@ async function collect(src: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 /** Decode synchronously with the core decoder; returns output and CLEAR count. */
-function decodeSync(z: Buffer, sizes: number[] = [z.length || 1]): { out: Buffer; clears: number } {
-  const d = new LzwDecoder();
+function decodeSync(z: Buffer, sizes: number[] = [z.length || 1], window?: LzwWindow): { out: Buffer; clears: number } {
+  const d = new LzwDecoder(window);
   const out: Buffer[] = [];
   for (const c of chunks(z, sizes)) {
     let ip = 0;
@@ -100,6 +100,9 @@ function decodeSync(z: Buffer, sizes: number[] = [z.length || 1]): { out: Buffer
 }
 
 const RANDOM_CHUNKS = [1, 7, 3, 2, 5, 1, 6, 4, 7];
+
+/** Slides after every megabyte of output, keeping 512 KiB: strings leave it early. */
+const SMALL_WINDOW: LzwWindow = { area: 2 * 1024 * 1024, keep: 512 * 1024 };
 
 t.test('every code width, random and text, several sizes', async (t) => {
   const inputs: Record<string, Buffer> = {
@@ -154,6 +157,7 @@ t.test('streams crossing many CLEAR codes', async (t) => {
     t.ok(clears >= 10, `-b${bits}: ${clears} CLEAR codes`);
     t.ok(out.equals(ref.out), `-b${bits}: same bytes as uncompress across the CLEARs`);
     t.ok(decodeSync(z, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]).out.equals(ref.out), `-b${bits}: same with odd chunking`);
+    t.ok(decodeSync(z, [4093], SMALL_WINDOW).out.equals(ref.out), `-b${bits}: same with a window sliding every megabyte`);
   }
 });
 
@@ -165,7 +169,7 @@ t.test('position rebasing (normally every GiB) keeps the output right', async (t
   LzwDecoder.rebaseAt = 1536 * 1024;
   const data = Buffer.concat([text(2 * 1024 * 1024), mixed(2 * 1024 * 1024), text(2 * 1024 * 1024)]);
   const z = compress(data, 16);
-  t.ok(decodeSync(z, [65536]).out.equals(data), 'same bytes across rebases');
+  t.ok(decodeSync(z, [65536], SMALL_WINDOW).out.equals(data), 'same bytes across rebases');
 });
 
 t.test('a bomb is decoded in bounded pieces', async (t) => {
@@ -476,12 +480,20 @@ t.test('a full output buffer stops mid-chunk, also while a code is carried', asy
 t.test('strings from buffers already handed out (table full, no CLEAR)', async (t) => {
   // Repetitive text fills the table and keeps the ratio good, so entries
   // defined megabytes ago keep being used: rebuilt from the prefix chain.
-  const data = text(6 * 1024 * 1024);
-  for (const bits of [12, 16]) {
-    const z = compress(data, bits);
-    const { out, clears } = decodeSync(z, [65536]);
-    t.ok(out.equals(data), `-b${bits}: same bytes (${clears} CLEAR codes)`);
+  // A small window slides every megabyte; the default one, longer data.
+  for (const [window, mib] of [[SMALL_WINDOW, 6], [DEFAULT_WINDOW, 24]] as const) {
+    const data = text(mib * 1024 * 1024);
+    for (const bits of [12, 16]) {
+      const z = compress(data, bits);
+      const { out, clears } = decodeSync(z, [65536], window);
+      t.ok(out.equals(data), `${window.area >> 20} MiB window, -b${bits}: same bytes (${clears} CLEAR codes)`);
+    }
   }
+});
+
+t.test('a window must hold a whole output buffer beside its history', async (t) => {
+  t.throws(() => new LzwDecoder({ area: 2 * 1024 * 1024, keep: 1024 * 1024 + 1 }), /window too small/);
+  t.doesNotThrow(() => new LzwDecoder({ area: 2 * 1024 * 1024, keep: 1024 * 1024 - 8 }));
 });
 
 t.test('worker thread: source chunks of any size, a slow consumer, bounded read-ahead', async (t) => {

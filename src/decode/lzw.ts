@@ -5,20 +5,26 @@
 //
 // Speed: every dictionary string already sits, contiguous, in the output (it
 // is the previous code's string plus one byte), so a code is a copy from
-// earlier output. Output goes into one window (AREA bytes) that keeps the
-// last KEEP bytes when it slides, and the 256 byte values sit past its end
-// (HEAD), so literals are copies too. Most strings are short: the hot path
+// earlier output. Output goes into one window (`area` bytes) that keeps the
+// last `keep` bytes when it slides, and the 256 byte values sit past its end
+// (`head`), so literals are copies too. Most strings are short: the hot path
 // copies a fixed 8 bytes with two 32-bit loads and stores, with no branch on
 // the length (bytes past the string are overwritten by the next one). Only
 // long strings, the KwKwK case, CLEAR and strings that slid out of the
 // window take the slow path; such a string is rebuilt from the prefix chain
 // and re-homed to the window. (With a fresh 1 MiB buffer per megabyte, as
 // before, every string older than the buffer was rebuilt: 13 % of the time
-// on the bench's image.) Decoded bytes are copied out of the window by
-// take(). Tables are typed arrays; there is no per-code allocation. Memory:
-// ~0.6 MiB of tables plus the 4 MiB window, whatever the input. A run stops
-// after OUT_SIZE bytes, so a bomb cannot make one input chunk expand without
-// bound.
+// on the bench's image.) Each rebuild chases the prefix chain through
+// memory, a cache miss a byte, so the window is sized by them: on the
+// bench's .Z (mostly incompressible data, a table full for megabytes
+// between CLEARs) a 4 MiB window keeping 1 MiB rebuilt 3.0 million strings,
+// 8 MiB keeping 2 MiB rebuilds 1.0 million and decodes in 0.78 of the time
+// (median of 5 alternated runs); 300 MB of shared libraries: 0.53 million
+// against 0.05 million, 0.96 of the time. Decoded bytes are copied out of
+// the window by take(). Tables are typed arrays; there is no per-code
+// allocation. Memory: ~0.6 MiB of tables plus the 8 MiB window, whatever
+// the input. A run stops after OUT_SIZE bytes, so a bomb cannot make one
+// input chunk expand without bound.
 
 import { ArchiveError, TruncatedError } from '../errors.js';
 
@@ -31,14 +37,17 @@ const CLEAR = 256;
 const MAX_STRING = 65281;
 /** Most decoded bytes per take(); more than MAX_STRING, so any code fits after a take(). */
 const OUT_SIZE = 1024 * 1024;
-/** Window size: decoded bytes are written in [0, AREA). */
-const AREA = 4 * 1024 * 1024;
-/** Bytes of history kept when the window slides (older strings are rebuilt from the prefix chain). */
-const KEEP = 1024 * 1024;
-/** Room for the hot path's 8-byte copy past AREA and past the last literal. */
+/** Room for the hot path's 8-byte copy past the window and past the last literal. */
 const SLACK = 8;
-/** Where the 256 byte values sit: after the window, so literals are copies too. */
-const HEAD = AREA + SLACK;
+
+/** The output window: decoded bytes are written in [0, area); `keep` bytes of history stay when it slides. */
+export interface LzwWindow {
+  area: number;
+  keep: number;
+}
+
+/** 8 MiB keeping 2 MiB: see the top of this file. Tests slide smaller ones. */
+export const DEFAULT_WINDOW: LzwWindow = { area: 8 * 1024 * 1024, keep: 2 * 1024 * 1024 };
 
 const HINT = 'the .Z data is corrupt or truncated: check the transfer, or compare with `uncompress -c`';
 
@@ -50,10 +59,10 @@ export function isCompressHeader(head: Uint8Array): boolean {
   return bits >= 9 && bits <= 16 && (f & RESERVED) === 0;
 }
 
-/** The window, then SLACK, then the byte values 0..255, then SLACK. */
-function newArea(): Buffer {
-  const b = Buffer.alloc(HEAD + 256 + SLACK);
-  for (let c = 0; c < 256; c++) b[HEAD + c] = c;
+/** The window, then SLACK, then the byte values 0..255 (at `head`), then SLACK. */
+function newArea(head: number): Buffer {
+  const b = Buffer.alloc(head + 256 + SLACK);
+  for (let c = 0; c < 256; c++) b[head + c] = c;
   return b;
 }
 
@@ -82,7 +91,7 @@ export class LzwDecoder {
   /**
    * Where a copy of each entry's string was written, as an offset from `rel`
    * (int32 arithmetic; see rebase()). Below `rel` once it has slid out of
-   * the window; literals point into HEAD.
+   * the window; literals point past the window (`head`).
    */
   private readonly pos = new Int32Array(65536);
 
@@ -118,8 +127,13 @@ export class LzwDecoder {
   /** Zero bits (in stream order) at the end of the input so far: see finish(). */
   private zeroTail = 0;
 
-  private readonly out = newArea();
-  private readonly outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
+  /** The window's size and the history kept when it slides. */
+  private readonly area: number;
+  private readonly keep: number;
+  /** Where the 256 byte values sit: after the window, so literals are copies too. */
+  private readonly head: number;
+  private readonly out: Buffer;
+  private readonly outView: DataView;
   /** Decoded bytes before out[0] (slid out of the window). */
   private outBase = 0;
   /** Offset of out[0] in the `pos` coordinates; kept under 2^30 by rebase(). */
@@ -134,11 +148,18 @@ export class LzwDecoder {
   /** Compressed bytes consumed. */
   private inPos = 0;
 
-  constructor() {
+  constructor(window: LzwWindow = DEFAULT_WINDOW) {
+    // A slide must leave room for a whole take's worth of output.
+    if (window.area - window.keep < OUT_SIZE + SLACK || window.keep < 0) throw new Error('LzwDecoder: window too small for its history');
+    this.area = window.area;
+    this.keep = window.keep;
+    this.head = window.area + SLACK;
+    this.out = newArea(this.head);
+    this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     for (let c = 0; c < 256; c++) {
       this.suffix[c] = c;
       this.lens[c] = 1;
-      this.pos[c] = HEAD + c;
+      this.pos[c] = this.head + c;
     }
   }
 
@@ -158,16 +179,16 @@ export class LzwDecoder {
     const b = Buffer.allocUnsafeSlow(op - this.start);
     this.out.copy(b, 0, this.start, op);
     this.full = false;
-    if (AREA - op < OUT_SIZE + SLACK) {
-      // Slide: the last KEEP bytes move to the start; strings before them
-      // get negative offsets (rebuilt on use), literals stay in HEAD.
-      const shift = op - KEEP;
+    if (this.area - op < OUT_SIZE + SLACK) {
+      // Slide: the last `keep` bytes move to the start; strings before them
+      // get negative offsets (rebuilt on use), literals stay at `head`.
+      const shift = op - this.keep;
       this.out.copyWithin(0, shift, op);
       this.outBase += shift;
       this.rel += shift;
       if (this.rel > LzwDecoder.rebaseAt) this.rebase();
-      for (let c = 0; c < 256; c++) this.pos[c] = this.rel + HEAD + c;
-      this.op = KEEP;
+      for (let c = 0; c < 256; c++) this.pos[c] = this.rel + this.head + c;
+      this.op = this.keep;
     }
     this.start = this.op;
     return b;
@@ -293,7 +314,7 @@ export class LzwDecoder {
         const len = lens[code]!;
         // One branch for: in the window, at most 8 bytes, room for 8 bytes.
         if ((s | (8 - len) | (fastEnd - op)) >= 0) {
-          // Hot path: the string (a literal: from HEAD) is in the window.
+          // Hot path: the string (a literal: from `head`) is in the window.
           // Copy a fixed 8 bytes; those past `len` are overwritten next.
           ov.setUint32(op, ov.getUint32(s, true), true);
           ov.setUint32(op + 4, ov.getUint32(s + 4, true), true);
