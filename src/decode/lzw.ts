@@ -15,16 +15,18 @@
 // and re-homed to the window. (With a fresh 1 MiB buffer per megabyte, as
 // before, every string older than the buffer was rebuilt: 13 % of the time
 // on the bench's image.) Each rebuild chases the prefix chain through
-// memory, a cache miss a byte, so the window is sized by them: on the
+// memory, a cache miss a byte, so the window is sized by them. On the
 // bench's .Z (mostly incompressible data, a table full for megabytes
 // between CLEARs) a 4 MiB window keeping 1 MiB rebuilt 3.0 million strings,
-// 8 MiB keeping 2 MiB rebuilds 1.0 million and decodes in 0.78 of the time
-// (median of 5 alternated runs); 300 MB of shared libraries: 0.53 million
-// against 0.05 million, 0.96 of the time. Decoded bytes are copied out of
-// the window by take(). Tables are typed arrays; there is no per-code
-// allocation. Memory: ~0.6 MiB of tables plus the 8 MiB window, whatever
-// the input. A run stops after OUT_SIZE bytes, so a bomb cannot make one
-// input chunk expand without bound.
+// 6 MiB keeping 2 MiB rebuilds 1.5 million (300 MB of shared libraries:
+// 0.53 against 0.10 million), and the bench's .Z extraction takes 0.96 of
+// the time (paired median of 8 alternated runs) at the same peak RSS. 8 MiB
+// keeping 2 MiB rebuilt 1.0 million for about the same time (0.956), but
+// peaked 3-5 MiB higher, near the 100 MiB the bench allows. Decoded bytes
+// are copied out of the window by take(). Tables are typed arrays; there is
+// no per-code allocation. Memory: ~0.6 MiB of tables plus the 6 MiB window,
+// whatever the input. A run stops after OUT_SIZE bytes, so a bomb cannot
+// make one input chunk expand without bound.
 
 import { ArchiveError, TruncatedError } from '../errors.js';
 
@@ -46,8 +48,8 @@ export interface LzwWindow {
   keep: number;
 }
 
-/** 8 MiB keeping 2 MiB: see the top of this file. Tests slide smaller ones. */
-export const DEFAULT_WINDOW: LzwWindow = { area: 8 * 1024 * 1024, keep: 2 * 1024 * 1024 };
+/** 6 MiB keeping 2 MiB: see the top of this file. Tests slide smaller ones. */
+export const DEFAULT_WINDOW: LzwWindow = { area: 6 * 1024 * 1024, keep: 2 * 1024 * 1024 };
 
 const HINT = 'the .Z data is corrupt or truncated: check the transfer, or compare with `uncompress -c`';
 
