@@ -208,6 +208,12 @@ t.test('bzip2: lbzip2, bzip2 and the JS fallback', async (t) => {
     }
     const two = Buffer.concat([comp['text 1.5M']!, comp['random 300K']!]);
     t.ok((await run(two, { bzip2: dec })).out.equals(Buffer.concat([T, R])), `${dec}: concatenated streams`);
+    // What follows the last stream and starts none: ignored by all three, as bzip2 does.
+    for (const [what, tail] of [['zero padding', Buffer.alloc(10240)], ['junk', Buffer.from('not bzip2 at all\n')]] as const) {
+      const o = await run(Buffer.concat([two, tail]), { bzip2: dec });
+      t.error(o.err, `${dec}: ${what} after the last stream`);
+      t.ok(o.out.equals(Buffer.concat([T, R])), `${dec}: ${what} after the last stream: same bytes`);
+    }
     const full = comp['text 1.5M']!;
     for (const cut of [10, Math.floor(full.length / 2)]) {
       const o = await run(full.subarray(0, full.length - cut), { bzip2: dec });
