@@ -18,6 +18,11 @@ export function luStateName(name: string): boolean {
   return NAMED.has(name) || name.startsWith('ICF') || name.startsWith('vtoc') || name.startsWith('GRUB');
 }
 
+/** etc/lu/<state file>, directly in etc/lu. */
+function luStatePath(rel: string): boolean {
+  return rel.startsWith('etc/lu/') && rel.indexOf('/', 7) < 0 && luStateName(rel.slice(7));
+}
+
 export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
   let luSeen = false;
   let lutab: Held | null = null;
@@ -28,7 +33,7 @@ export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
   return {
     firstChars: 'e',
     // A hard link is a regular file too: it is removed like one.
-    wantsFile: (rel) => rel === 'etc/lutab' || (rel.startsWith('etc/lu/') && rel.indexOf('/', 7) < 0 && luStateName(rel.slice(7))),
+    wantsFile: (rel) => rel === 'etc/lutab' || luStatePath(rel),
     entry(e, rel) {
       if (rel.charCodeAt(0) !== 101 /* e */ || !rel.startsWith('etc/lu')) return e;
       if (rel === 'etc/lu') {
@@ -37,8 +42,7 @@ export const liveUpgradeRule = defineRule(LIVE_UPGRADE, (ctx) => {
       }
       if (rel.startsWith('etc/lu/')) {
         luSeen = true;
-        const name = rel.slice(7);
-        if (e.type === 'file' && name.indexOf('/') < 0 && luStateName(name)) return remove(e, rel);
+        if (e.type === 'file' && luStatePath(rel)) return remove(e, rel);
         return e;
       }
       if (rel === 'etc/lutab' && e.type === 'file') {

@@ -798,8 +798,7 @@ export class FsSink implements Sink {
     }
     const rec = t.key === '' ? undefined : this.nodes.get(t.key);
     if (rec === undefined) {
-      const parent = t.parent === '' ? undefined : this.nodes.get(t.parent);
-      if (!this.fresh || t.key === '' || (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created))) return null;
+      if (!this.fresh || t.key === '' || !this.underMadeDir(t)) return null;
     } else if (rec.kind !== FILE || !rec.created) return null;
     this.settle(t.key);
     let fd = -1;
@@ -829,10 +828,7 @@ export class FsSink implements Sink {
    * made, which makes it a file of this run (D-6 with D-15).
    */
   private linkInFreshRoot(t: ValidPath, v: ValidPath, shown: string, where: Where): boolean {
-    const parent = t.parent === '' ? undefined : this.nodes.get(t.parent);
-    if (t.parent !== '' && (parent === undefined || parent.kind !== DIR || !parent.created)) {
-      throw notExtracted(shown, where);
-    }
+    if (!this.underMadeDir(t)) throw notExtracted(shown, where);
     // Its target still on the way to the disk through the writing thread:
     // the link goes the same way, after it, instead of waiting here.
     const q = this.queue;
@@ -852,6 +848,13 @@ export class FsSink implements Sink {
     if (this.nodes.has(v.key)) this.clearLeaf(v.key, where, 'hardlink');
     this.linkFile(t.key, v.key, where);
     return true;
+  }
+
+  /** Whether `t` lies in the root or in a directory this run made: in a fresh root, a file there is one of this run. */
+  private underMadeDir(t: ValidPath): boolean {
+    if (t.parent === '') return true;
+    const parent = this.nodes.get(t.parent);
+    return parent !== undefined && parent.kind === DIR && parent.created;
   }
 
   /** linkInFreshRoot() through the writing thread, which checks the target (a regular file on the root's device) when it gets there. */

@@ -46,7 +46,7 @@ export class MajorPolicy {
   next(external: number): boolean {
     // The lowest level seen is what the last full collection left alive.
     if (external < this.floor) this.floor = external;
-    if (++this.count % this.every === 0 || external - this.floor > this.growth) {
+    if (++this.count >= this.every || external - this.floor > this.growth) {
       this.floor = Infinity;
       this.count = 0;
       return true;
