@@ -14,6 +14,9 @@ import { decodeWith, lzwWhere } from '../src/decode/index.js';
 import { INLINE_MAX } from '../src/decode/lzw-thread.js';
 import { BIN_NODE_FLAGS } from '../bench/util.js';
 import { ArchiveError, TruncatedError } from '../src/errors.js';
+import { LZW_WASM_BASE64 } from '../src/decode/lzw-wasm.js';
+import { IN_MAX } from '../src/decode/lzw-inner.js';
+import { pathToFileURL } from 'node:url';
 
 const CONFORMANCE = CONFORMANCE_DIR;
 
@@ -83,8 +86,8 @@ async function collect(src: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 /** Decode synchronously with the core decoder; returns output and CLEAR count. */
-function decodeSync(z: Buffer, sizes: number[] = [z.length || 1], window?: LzwWindow): { out: Buffer; clears: number } {
-  const d = new LzwDecoder(window);
+function decodeSync(z: Buffer, sizes: number[] = [z.length || 1], window?: LzwWindow, loop: 'wasm' | 'js' = 'wasm'): { out: Buffer; clears: number } {
+  const d = new LzwDecoder(window, loop);
   const out: Buffer[] = [];
   for (const c of chunks(z, sizes)) {
     let ip = 0;
@@ -541,4 +544,46 @@ t.test('the decoder thread starts under the launcher\'s own node flags', async (
   const script = `const { startWorker } = await import(${JSON.stringify(mod)}); const w = startWorker(); console.log(w ? 'thread' : 'none'); await w?.terminate();`;
   const r = spawnSync(process.execPath, [...BIN_NODE_FLAGS, '--input-type=module', '-e', script], { encoding: 'utf8' });
   t.equal(r.stdout.trim(), 'thread', `a thread was started (stderr: ${r.stderr.trim() || 'none'})`);
+});
+
+t.test('the WebAssembly inner loop: its committed bytes are lzw.wat assembled', async (t) => {
+  const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  const script = (await import(pathToFileURL(path.join(repo, 'scripts', 'lzw-wasm.mjs')).href)) as { assemble(): Promise<Buffer> };
+  const bytes = await script.assemble();
+  t.equal(LZW_WASM_BASE64, bytes.toString('base64'), 'src/decode/lzw-wasm.ts is current: run `node scripts/lzw-wasm.mjs` after editing lzw.wat');
+});
+
+t.test('the JavaScript-only loop and the WebAssembly inner loop decode alike', async (t) => {
+  // Both loops see every kind of code: short and long strings, KwKwK runs,
+  // strings rebuilt after sliding out of a small window, CLEAR, width
+  // changes, codes cut by chunk boundaries, a full output buffer, input
+  // chunks longer than the inner loop's input area.
+  const data = Buffer.concat([text(3 * 1024 * 1024), Buffer.alloc(2 * 1024 * 1024), mixed(2 * 1024 * 1024), randomBytes(600 * 1024, 9), Buffer.alloc(4096, 0x61)]);
+  for (const bits of [9, 12, 16]) {
+    const input = bits === 9 ? data.subarray(0, 300) : data;
+    const z = compress(input, bits);
+    const splits: number[][] = [[z.length], [IN_MAX * 3 + 5], [4093, 1, 7], [65536]];
+    for (const sizes of splits) {
+      for (const window of [DEFAULT_WINDOW, SMALL_WINDOW]) {
+        const js = decodeSync(z, sizes, window, 'js');
+        const wasm = decodeSync(z, sizes, window, 'wasm');
+        t.ok(js.out.equals(input), `-b${bits}, chunks ${sizes.join(',')}, ${window.area >> 20} MiB window: JavaScript loop`);
+        t.ok(wasm.out.equals(input), `-b${bits}, chunks ${sizes.join(',')}, ${window.area >> 20} MiB window: WebAssembly loop`);
+        t.equal(wasm.clears, js.clears, 'same CLEAR codes seen');
+      }
+    }
+  }
+  // Errors: a bad code found by either loop is reported at the same place.
+  const z = Buffer.from(compress(mixed(200 * 1024), 16));
+  z.fill(0xff, 3000, 3064);
+  const fail = (loop: 'wasm' | 'js') => {
+    try {
+      decodeSync(z, [4096], undefined, loop);
+      return 'decoded';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  t.match(fail('wasm'), /bad code/, 'the WebAssembly loop leaves the bad code to the checks');
+  t.equal(fail('wasm'), fail('js'), 'the same error from both loops');
 });

@@ -8,27 +8,35 @@
 // earlier output. Output goes into one window (`area` bytes) that keeps the
 // last `keep` bytes when it slides, and the 256 byte values sit past its end
 // (`head`), so literals are copies too. Most strings are short: the hot path
-// copies a fixed 8 bytes with two 32-bit loads and stores, with no branch on
-// the length (bytes past the string are overwritten by the next one). Only
-// long strings, the KwKwK case, CLEAR and strings that slid out of the
-// window take the slow path; such a string is rebuilt from the prefix chain
-// and re-homed to the window. (With a fresh 1 MiB buffer per megabyte, as
-// before, every string older than the buffer was rebuilt: 13 % of the time
-// on the bench's image.) Each rebuild chases the prefix chain through
-// memory, a cache miss a byte, so the window is sized by them. On the
-// bench's .Z (mostly incompressible data, a table full for megabytes
-// between CLEARs) a 4 MiB window keeping 1 MiB rebuilt 3.0 million strings,
-// 6 MiB keeping 2 MiB rebuilds 1.5 million (300 MB of shared libraries:
-// 0.53 against 0.10 million), and the bench's .Z extraction takes 0.96 of
-// the time (paired median of 8 alternated runs) at the same peak RSS. 8 MiB
-// keeping 2 MiB rebuilt 1.0 million for about the same time (0.956), but
-// peaked 3-5 MiB higher, near the 100 MiB the bench allows. Decoded bytes
-// are copied out of the window by take(). Tables are typed arrays; there is
-// no per-code allocation. Memory: ~0.6 MiB of tables plus the 6 MiB window,
-// whatever the input. A run stops after OUT_SIZE bytes, so a bomb cannot
-// make one input chunk expand without bound.
+// copies a fixed 8 bytes, with no branch on the length (bytes past the
+// string are overwritten by the next one). A string that slid out of the
+// window is rebuilt from the prefix chain and re-homed to the window; each
+// rebuild chases the chain through memory, a cache miss a byte, so the
+// window is sized by them: on the bench's .Z (mostly incompressible data, a
+// table full for megabytes between CLEARs) a 4 MiB window keeping 1 MiB
+// rebuilt 3.0 million strings, 6 MiB keeping 2 MiB 1.5 million, 8 MiB
+// keeping 2 MiB 1.0 million for no further gain and 3-5 MiB more peak RSS.
+//
+// The codes between the rare cases are decoded by an inner loop in
+// WebAssembly (lzw.wat), on the same tables and window: in JavaScript each
+// of a code's dozen table and window accesses pays a bounds check, and the
+// per-code cost (~13 ns) was the main thread's largest item on .Z input.
+// The table is one 8-byte record per code (position, length, prefix), so a
+// lookup touches one cache line instead of three arrays. The bench's .Z
+// decodes in 0.72 of the time of the JavaScript loop (1.31 against 1.83 s,
+// medians of 6 alternated runs; uncompress -c takes 1.6-1.8 s), and its
+// extraction takes 0.78 of the time. This file keeps the whole decoder in
+// JavaScript too: the first code, CLEAR, bad codes, a full output buffer
+// and codes at the end of an input chunk go through it, and with `loop:
+// 'js'` everything does (the tests compare the two).
+//
+// Decoded bytes are copied out of the window by take(). There is no
+// per-code allocation. Memory: ~1 MiB of tables and input area plus the
+// 6 MiB window, whatever the input. A run stops after OUT_SIZE bytes, so a
+// bomb cannot make one input chunk expand without bound.
 
 import { ArchiveError, TruncatedError } from '../errors.js';
+import { CODES, IN_MAX, lzwMemory, S, type InnerLoop } from './lzw-inner.js';
 
 const MAGIC0 = 0x1f;
 const MAGIC1 = 0x9d;
@@ -61,19 +69,12 @@ export function isCompressHeader(head: Uint8Array): boolean {
   return bits >= 9 && bits <= 16 && (f & RESERVED) === 0;
 }
 
-/** The window, then SLACK, then the byte values 0..255 (at `head`), then SLACK. */
-function newArea(head: number): Buffer {
-  const b = Buffer.alloc(head + 256 + SLACK);
-  for (let c = 0; c < 256; c++) b[head + c] = c;
-  return b;
-}
-
 /** Write `code`'s string so that it ends just before out[end], from the prefix chain. */
-function walk(out: Uint8Array, end: number, code: number, prefix: Uint16Array, suffix: Uint8Array): void {
+function walk(out: Uint8Array, end: number, code: number, r16: Uint16Array, suffix: Uint8Array): void {
   let c = code;
   while (c >= 256) {
     out[--end] = suffix[c]!;
-    c = prefix[c]!;
+    c = r16[(c << 2) + 3]!;
   }
   out[end - 1] = c;
 }
@@ -87,15 +88,18 @@ export class LzwDecoder {
   /** `rel` value that triggers rebase(); lowered by tests to exercise it. */
   static rebaseAt = 1 << 30;
 
-  private readonly prefix = new Uint16Array(65536);
-  private readonly suffix = new Uint8Array(65536);
-  private readonly lens = new Uint16Array(65536);
   /**
-   * Where a copy of each entry's string was written, as an offset from `rel`
-   * (int32 arithmetic; see rebase()). Below `rel` once it has slid out of
-   * the window; literals point past the window (`head`).
+   * The code table, a record of 8 bytes per entry (lzw-inner.ts). `rec[2c]`:
+   * where a copy of the entry's string was written, as an offset from `rel`
+   * (int32 arithmetic; see rebase()), below `rel` once it has slid out of
+   * the window; literals point past the window (`head`). `r16[4c + 2]`: its
+   * length; `r16[4c + 3]`: its prefix code.
    */
-  private readonly pos = new Int32Array(65536);
+  private readonly rec: Int32Array;
+  private readonly r16: Uint16Array;
+  private readonly suffix: Uint8Array;
+  /** The WebAssembly inner loop, sharing the tables and window; absent for the JavaScript-only loop. */
+  private readonly inner: InnerLoop | undefined;
 
   private readonly header = Buffer.alloc(3);
   private hlen = 0;
@@ -150,18 +154,26 @@ export class LzwDecoder {
   /** Compressed bytes consumed. */
   private inPos = 0;
 
-  constructor(window: LzwWindow = DEFAULT_WINDOW) {
+  /** `loop`: 'js' decodes without the WebAssembly inner loop (tests compare the two). */
+  constructor(window: LzwWindow = DEFAULT_WINDOW, loop: 'wasm' | 'js' = 'wasm') {
     // A slide must leave room for a whole take's worth of output.
     if (window.area - window.keep < OUT_SIZE + SLACK || window.keep < 0) throw new Error('LzwDecoder: window too small for its history');
     this.area = window.area;
     this.keep = window.keep;
     this.head = window.area + SLACK;
-    this.out = newArea(this.head);
+    // The window, then SLACK, then the byte values 0..255 (at `head`), then SLACK.
+    const mem = lzwMemory(this.head + 256 + SLACK, loop);
+    this.rec = mem.rec;
+    this.r16 = mem.r16;
+    this.suffix = mem.suffix;
+    this.out = mem.out;
+    this.inner = mem.inner;
     this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     for (let c = 0; c < 256; c++) {
+      this.out[this.head + c] = c;
       this.suffix[c] = c;
-      this.lens[c] = 1;
-      this.pos[c] = this.head + c;
+      this.r16[(c << 2) + 2] = 1;
+      this.rec[c << 1] = this.head + c;
     }
   }
 
@@ -189,18 +201,18 @@ export class LzwDecoder {
       this.outBase += shift;
       this.rel += shift;
       if (this.rel > LzwDecoder.rebaseAt) this.rebase();
-      for (let c = 0; c < 256; c++) this.pos[c] = this.rel + this.head + c;
+      for (let c = 0; c < 256; c++) this.rec[c << 1] = this.rel + this.head + c;
       this.op = this.keep;
     }
     this.start = this.op;
     return b;
   }
 
-  /** Shift `pos` so that offsets stay int32; strings that slid out stay below `rel`. */
+  /** Shift the positions so that offsets stay int32; strings that slid out stay below `rel`. */
   private rebase(): void {
     const r = this.rel;
-    const pos = this.pos;
-    for (let i = 0; i < pos.length; i++) pos[i] = Math.max(pos[i]! - r, -(1 << 30));
+    const rec = this.rec;
+    for (let i = 0; i < CODES * 2; i += 2) rec[i] = Math.max(rec[i]! - r, -(1 << 30));
     this.prevStart = Math.max(this.prevStart - r, -(1 << 30));
     this.rel = 0;
   }
@@ -220,6 +232,12 @@ export class LzwDecoder {
     this.maxmaxcode = 1 << bits;
     this.block = (f & BLOCK_MODE) !== 0;
     this.freeEnt = this.block ? 257 : 256;
+    const st = this.inner?.st;
+    if (st) {
+      st[S.maxbits] = this.maxbits;
+      st[S.maxmaxcode] = this.maxmaxcode;
+      st[S.clear] = this.block ? CLEAR : -1;
+    }
   }
 
   /**
@@ -237,10 +255,9 @@ export class LzwDecoder {
     }
     const ip0 = ip;
     const iv = new DataView(inp.buffer, inp.byteOffset, n);
-    const prefix = this.prefix;
+    const rec = this.rec;
+    const r16 = this.r16;
     const suffix = this.suffix;
-    const lens = this.lens;
-    const pos = this.pos;
     const out = this.out;
     const ov = this.outView;
     const rel = this.rel;
@@ -273,8 +290,50 @@ export class LzwDecoder {
     let skip = this.lastSkip;
     let consumed = false;
     let err = '';
+    const inner = this.inner;
+    /** The input area of the inner loop holds `inp` from bit wBase; its codes start before wFast. */
+    let wBase = 0;
+    let wFast = -1;
 
     for (;;) {
+      // The inner loop takes every code it can (all but the first code, CLEAR,
+      // bad codes, a full buffer, and those near the end of the input).
+      if (inner !== undefined && oldcode >= 0 && bp >= base && bp < fastBits) {
+        if (bp >= wFast) {
+          const from = bp >>> 3;
+          const copied = Math.min(n - from, IN_MAX);
+          inner.input.set(inp.subarray(from, from + copied));
+          wBase = from * 8;
+          wFast = Math.min(fastBits, wBase + (copied - 3) * 8);
+        }
+        const st = inner.st;
+        st[S.bp] = bp - wBase;
+        st[S.fast] = wFast - wBase;
+        st[S.op] = op;
+        st[S.fastEnd] = fastEnd;
+        st[S.limit] = LIMIT;
+        st[S.nbits] = nbits;
+        st[S.maxcode] = maxcode;
+        st[S.freeEnt] = freeEnt;
+        st[S.oldcode] = oldcode;
+        st[S.prevStart] = prevStart;
+        st[S.prevLen] = prevLen;
+        st[S.gStart] = gStart - wBase;
+        st[S.skip] = skip;
+        st[S.rel] = rel;
+        inner.run();
+        bp = st[S.bp]! + wBase;
+        op = st[S.op]!;
+        nbits = st[S.nbits]!;
+        mask = (1 << nbits) - 1;
+        maxcode = st[S.maxcode]!;
+        freeEnt = st[S.freeEnt]!;
+        oldcode = st[S.oldcode]!;
+        prevStart = st[S.prevStart]!;
+        prevLen = st[S.prevLen]!;
+        gStart = st[S.gStart]! + wBase;
+        skip = st[S.skip]!;
+      }
       if (freeEnt > maxcode) {
         // The width grows: the encoder padded the group it was filling.
         const g = nbits * 8;
@@ -312,8 +371,8 @@ export class LzwDecoder {
       }
 
       if (code < freeEnt && code !== clear) {
-        const s = pos[code]! - rel;
-        const len = lens[code]!;
+        const s = rec[code << 1]! - rel;
+        const len = r16[(code << 2) + 2]!;
         // One branch for: in the window, at most 8 bytes, room for 8 bytes.
         if ((s | (8 - len) | (fastEnd - op)) >= 0) {
           // Hot path: the string (a literal: from `head`) is in the window.
@@ -322,10 +381,10 @@ export class LzwDecoder {
           ov.setUint32(op + 4, ov.getUint32(s + 4, true), true);
           bp += nbits;
           if (freeEnt < maxmaxcode) {
-            prefix[freeEnt] = oldcode;
+            rec[freeEnt << 1] = prevStart;
+            r16[(freeEnt << 2) + 2] = prevLen + 1;
+            r16[(freeEnt << 2) + 3] = oldcode;
             suffix[freeEnt] = out[op]!;
-            lens[freeEnt] = prevLen + 1;
-            pos[freeEnt] = prevStart;
             freeEnt++;
           }
           prevStart = rel + op;
@@ -358,12 +417,12 @@ export class LzwDecoder {
         maxcode = 511;
         continue;
       } else if (code < freeEnt) {
-        len = lens[code]!;
+        len = r16[(code << 2) + 2]!;
         if (op + len > LIMIT) {
           this.full = true;
           break;
         }
-        const s = pos[code]! - rel;
+        const s = rec[code << 1]! - rel;
         if (s >= 0) {
           if (len <= 16) {
             for (let i = 0; i < len; i++) out[op + i] = out[s + i]!;
@@ -371,9 +430,9 @@ export class LzwDecoder {
             out.copyWithin(op, s, s + len);
           }
         } else {
-          walk(out, op + len, code, prefix, suffix);
+          walk(out, op + len, code, r16, suffix);
           // Re-home the entry: its next use is a copy from the window.
-          pos[code] = rel + op;
+          rec[code << 1] = rel + op;
         }
       } else {
         if (code > freeEnt || oldcode < 0) {
@@ -390,16 +449,16 @@ export class LzwDecoder {
         if (s >= 0) {
           out.copyWithin(op, s, s + prevLen);
         } else {
-          walk(out, op + prevLen, oldcode, prefix, suffix);
+          walk(out, op + prevLen, oldcode, r16, suffix);
         }
         out[op + prevLen] = out[op]!;
       }
       bp += nbits;
       if (freeEnt < maxmaxcode && oldcode >= 0) {
-        prefix[freeEnt] = oldcode;
+        rec[freeEnt << 1] = prevStart;
+        r16[(freeEnt << 2) + 2] = prevLen + 1;
+        r16[(freeEnt << 2) + 3] = oldcode;
         suffix[freeEnt] = out[op]!;
-        lens[freeEnt] = prevLen + 1;
-        pos[freeEnt] = prevStart;
         freeEnt++;
       }
       prevStart = rel + op;
