@@ -45,15 +45,18 @@ export function xz(b: Buffer): Buffer | null {
  * codes LSB first; when the code width grows, the current group of codes is
  * padded to a multiple of n_bits bytes counted from where that width began,
  * as ncompress writes and reads it. For tests: no process per archive.
+ * `block` false: the original format without block mode, where code 256 is
+ * a string (ncompress's `compress -C` output is unreadable by every
+ * decoder, its own uncompress included, so tests make it here).
  */
-export function lzwCompress(input: Buffer): Buffer {
-  const out: number[] = [0x1f, 0x9d, 0x90];
+export function lzwCompress(input: Buffer, block = true): Buffer {
+  const out: number[] = [0x1f, 0x9d, block ? 0x90 : 0x10];
   let acc = 0;
   let accBits = 0;
   let bits = 0; // bits written after the header
   let segStart = 0;
   let nBits = 9;
-  let free = 257;
+  let free = block ? 257 : 256;
   const dict = new Map<number, number>();
   const put = (code: number) => {
     acc |= code << accBits;
