@@ -597,3 +597,26 @@ t.test('the JavaScript-only loop and the WebAssembly inner loop decode alike', a
   t.match(fail('wasm'), /bad code/, 'the WebAssembly loop leaves the bad code to the checks');
   t.equal(fail('wasm'), fail('js'), 'the same error from both loops');
 });
+
+// A WebAssembly memory reserves gigabytes of address space; node itself
+// starts under this limit, the memory does not.
+const LIMIT_KIB = 4_000_000;
+function underLimit(script: string, input?: Buffer) {
+  return spawnSync('sh', ['-c', `ulimit -v ${LIMIT_KIB} && exec "$0" --input-type=module -e "$1"`, process.execPath, script], { input, maxBuffer: 1 << 28 });
+}
+const probe = underLimit("try { new WebAssembly.Memory({ initial: 130, maximum: 130 }); console.log('wasm'); } catch { console.log('none'); }");
+const probed = probe.stdout.toString().trim();
+const noWasmSkip = probed === 'none' ? false : `WebAssembly memory is available under ulimit -v ${LIMIT_KIB} here (${probed || probe.stderr.toString().trim()})`;
+
+t.test('where no WebAssembly memory can be had (ulimit -v), the JavaScript loop decodes', { skip: noWasmSkip }, async (t) => {
+  const data = mixed(3 * 1024 * 1024);
+  const z = compress(data, 16);
+  const lzw = pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'decode', 'lzw.js')).href;
+  const r = underLimit(
+    `import fs from 'node:fs'; const { LzwDecoder } = await import('${lzw}'); const z = fs.readFileSync(0); const d = new LzwDecoder(); const out = [];` +
+      ' let ip = 0; while (ip < z.length) { ip = d.run(z, ip); if (d.full) out.push(d.take()); } d.finish(); out.push(d.take()); process.stdout.write(Buffer.concat(out));',
+    z,
+  );
+  t.equal(r.status, 0, `decoded under the limit ${r.stderr.toString().trim()}`);
+  t.ok(r.stdout.equals(data), 'the same bytes');
+});

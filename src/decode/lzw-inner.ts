@@ -73,16 +73,28 @@ export interface LzwMemory {
 
 let compiled: WebAssembly.Module | undefined;
 
-/** Tables and a window of `outBytes` bytes, with the inner loop unless `js`. */
+/**
+ * Tables and a window of `outBytes` bytes, with the inner loop unless `js`,
+ * or when the WebAssembly memory cannot be had (a WebAssembly memory
+ * reserves gigabytes of address space: a `ulimit -v` can refuse it).
+ */
 export function lzwMemory(outBytes: number, loop: 'wasm' | 'js'): LzwMemory {
-  if (loop === 'js') {
+  let memory: WebAssembly.Memory | undefined;
+  let instance: WebAssembly.Instance | undefined;
+  if (loop === 'wasm') {
+    try {
+      compiled ??= new WebAssembly.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
+      const pages = Math.ceil((OUT_AT + outBytes) / PAGE);
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    } catch {
+      memory = undefined;
+    }
+  }
+  if (memory === undefined || instance === undefined) {
     const rec = new Int32Array(CODES * 2);
     return { rec, r16: new Uint16Array(rec.buffer), suffix: new Uint8Array(CODES), out: Buffer.alloc(outBytes) };
   }
-  compiled ??= new WebAssembly.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
-  const pages = Math.ceil((OUT_AT + outBytes) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   const buf = memory.buffer;
   const st = new Int32Array(buf, 0, 32);
   st[S.rec] = REC_AT;
