@@ -125,7 +125,9 @@ export function decodeWith(kind: Compression, src: AsyncIterable<Buffer>, opts: 
  * thread already fill the machine: a decoder thread made the bench's .Z
  * extraction slower (2.49 vs 2.32 s median, 4 alternated rounds; user CPU
  * 2.77 vs 2.40 s: the decoder itself ran slower beside the others) and
- * peaked 5 MiB higher. With more CPUs it runs beside the parsing.
+ * peaked 5 MiB higher. With the WebAssembly loop it is a draw (1.72 vs
+ * 1.75 s, 6 rounds) at 3.5 MiB more. With more CPUs it runs beside the
+ * parsing.
  */
 export function lzwWhere(env = process.env.ZONEP2V_LZW, cpus = availableParallelism()): 'worker' | 'inline' {
   if (env === 'inline' || env === 'worker') return env;
