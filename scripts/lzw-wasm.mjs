@@ -16,7 +16,7 @@ const OUT = path.join(root, 'src', 'decode', 'lzw-wasm.ts');
 /** The .wat assembled, as bytes. */
 export async function assemble(wat = WAT) {
   const wabt = await createRequire(import.meta.url)('wabt')();
-  const mod = wabt.parseWat(path.basename(wat), fs.readFileSync(wat, 'utf8'), { bulk_memory: true });
+  const mod = wabt.parseWat(path.basename(wat), fs.readFileSync(wat, 'utf8'), { bulk_memory: true, simd: true });
   try {
     mod.validate();
     return Buffer.from(mod.toBinary({}).buffer);

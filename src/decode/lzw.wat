@@ -5,7 +5,9 @@
 ;; the decoder's own tables and window, which live in this module's memory
 ;; (layout: lzw-inner.ts). Why WebAssembly: the same loop in JavaScript pays
 ;; a bounds check on every table and window access; here the engine's guard
-;; pages make them free (see the top of lzw.ts for the measurements).
+;; pages make them free, and strings up to 32 bytes move as two SIMD
+;; words (see the top of lzw.ts for the measurements). Without SIMD or
+;; the memory, lzw-inner.ts falls back to the JavaScript loop.
 ;;
 ;; Assembled into lzw-wasm.ts by scripts/lzw-wasm.mjs; test/lzw.test.ts
 ;; checks that the two agree.
@@ -45,7 +47,7 @@
     (local $nbits i32) (local $mask i32) (local $maxcode i32) (local $freeEnt i32) (local $oldcode i32)
     (local $prevStart i32) (local $prevLen i32) (local $gStart i32) (local $skip i32) (local $rel i32)
     (local $maxbits i32) (local $maxmax i32) (local $clear i32)
-    (local $rec i32) (local $suffix i32) (local $in i32) (local $out i32) (local $e i32) (local $v i64)
+    (local $rec i32) (local $suffix i32) (local $in i32) (local $out i32) (local $e i32) (local $v i64) (local $w v128)
     (local $code i32) (local $s i32) (local $len i32) (local $g i32) (local $r i32) (local $why i32)
 
     (local.set $bp (i32.load (i32.const 0)))
@@ -109,6 +111,18 @@
                 (then
                   (i64.store (i32.add (local.get $out) (local.get $op))
                     (i64.load (i32.add (local.get $out) (local.get $s))))
+                  (br $emitted)))
+              ;; Up to 32 bytes in the window, room for 32: two 16-byte copies
+              ;; (both loads first; the string ends before op).
+              (if (i32.ge_s
+                    (i32.or (i32.or (local.get $s) (i32.sub (i32.const 32) (local.get $len)))
+                            (i32.sub (i32.sub (local.get $fastEnd) (i32.const 24)) (local.get $op)))
+                    (i32.const 0))
+                (then
+                  (local.set $w (v128.load (i32.add (local.get $out) (local.get $s))))
+                  (v128.store offset=16 (i32.add (local.get $out) (local.get $op))
+                    (v128.load offset=16 (i32.add (local.get $out) (local.get $s))))
+                  (v128.store (i32.add (local.get $out) (local.get $op)) (local.get $w))
                   (br $emitted)))
               ;; A longer string in the window, if it fits under the limit.
               (if (i32.and (i32.ge_s (local.get $s) (i32.const 0))
