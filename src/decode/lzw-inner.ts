@@ -3,6 +3,7 @@
 // JavaScript-only loop (tests compare the two). Same layout either way, so
 // LzwDecoder's own code does not care which.
 
+import { endianness } from 'node:os';
 import { LZW_WASM_BASE64 } from './lzw-wasm.js';
 
 /** Entries of the code table. */
@@ -76,12 +77,14 @@ let compiled: WebAssembly.Module | undefined;
 /**
  * Tables and a window of `outBytes` bytes, with the inner loop unless `js`,
  * or when the WebAssembly memory cannot be had (a WebAssembly memory
- * reserves gigabytes of address space: a `ulimit -v` can refuse it).
+ * reserves gigabytes of address space: a `ulimit -v` can refuse it), or on
+ * a big-endian host (WebAssembly memory is little-endian, the typed arrays
+ * that share it here are not).
  */
 export function lzwMemory(outBytes: number, loop: 'wasm' | 'js'): LzwMemory {
   let memory: WebAssembly.Memory | undefined;
   let instance: WebAssembly.Instance | undefined;
-  if (loop === 'wasm') {
+  if (loop === 'wasm' && endianness() === 'LE') {
     try {
       compiled ??= new WebAssembly.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
       const pages = Math.ceil((OUT_AT + outBytes) / PAGE);
