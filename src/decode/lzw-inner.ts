@@ -48,9 +48,9 @@ const IN_AT = SUFFIX_AT + CODES;
 const OUT_AT = IN_AT + IN_MAX + 64;
 const PAGE = 65536;
 
-/** The inner loop: call run() after filling the state slots and the input area. */
+/** The inner loop: call run() after filling the state slots and the input area; it writes the slots back. */
 export interface InnerLoop {
-  run(): number;
+  run(): void;
   /** The state slots (see S). */
   st: Int32Array;
   /** The input area, IN_MAX bytes. */
@@ -75,30 +75,32 @@ export interface LzwMemory {
 let compiled: WebAssembly.Module | undefined;
 
 /**
- * Tables and a window of `outBytes` bytes, with the inner loop unless `js`,
- * or when the WebAssembly memory cannot be had (a WebAssembly memory
- * reserves gigabytes of address space: a `ulimit -v` can refuse it), or on
- * a big-endian host (WebAssembly memory is little-endian, the typed arrays
- * that share it here are not).
+ * The module on a memory of `bytes`, or undefined where it cannot run: the
+ * memory refused (it reserves gigabytes of address space: a `ulimit -v` can
+ * refuse it), no WebAssembly or no SIMD, or a big-endian host (WebAssembly
+ * memory is little-endian, the typed arrays that share it here are not).
  */
-export function lzwMemory(outBytes: number, loop: 'wasm' | 'js'): LzwMemory {
-  let memory: WebAssembly.Memory | undefined;
-  let instance: WebAssembly.Instance | undefined;
-  if (loop === 'wasm' && endianness() === 'LE') {
-    try {
-      compiled ??= new WebAssembly.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
-      const pages = Math.ceil((OUT_AT + outBytes) / PAGE);
-      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    } catch {
-      memory = undefined;
-    }
+function instantiate(bytes: number): { memory: WebAssembly.Memory; run: () => void } | undefined {
+  if (endianness() !== 'LE') return undefined;
+  try {
+    compiled ??= new WebAssembly.Module(Buffer.from(LZW_WASM_BASE64, 'base64'));
+    const pages = Math.ceil(bytes / PAGE);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    return { memory, run: instance.exports.run as () => void };
+  } catch {
+    return undefined;
   }
-  if (memory === undefined || instance === undefined) {
+}
+
+/** Tables and a window of `outBytes` bytes, with the inner loop unless `js` or it cannot run here. */
+export function lzwMemory(outBytes: number, loop: 'wasm' | 'js'): LzwMemory {
+  const wasm = loop === 'wasm' ? instantiate(OUT_AT + outBytes) : undefined;
+  if (wasm === undefined) {
     const rec = new Int32Array(CODES * 2);
     return { rec, r16: new Uint16Array(rec.buffer), suffix: new Uint8Array(CODES), out: Buffer.alloc(outBytes) };
   }
-  const buf = memory.buffer;
+  const buf = wasm.memory.buffer;
   const st = new Int32Array(buf, 0, 32);
   st[S.rec] = REC_AT;
   st[S.suffix] = SUFFIX_AT;
@@ -109,6 +111,6 @@ export function lzwMemory(outBytes: number, loop: 'wasm' | 'js'): LzwMemory {
     r16: new Uint16Array(buf, REC_AT, CODES * 4),
     suffix: new Uint8Array(buf, SUFFIX_AT, CODES),
     out: Buffer.from(buf, OUT_AT, outBytes),
-    inner: { run: instance.exports.run as () => number, st, input: new Uint8Array(buf, IN_AT, IN_MAX) },
+    inner: { run: wasm.run, st, input: new Uint8Array(buf, IN_AT, IN_MAX) },
   };
 }

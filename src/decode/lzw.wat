@@ -29,8 +29,8 @@
   ;; 17 rec: per code 8 bytes: the position of a copy of its string (i32),
   ;;    then its length and its prefix code (u16 each)
   ;; 18 suffix (a byte per code)  19 in (input area)  20 out (the window)
-  ;; Returns 0 at the end of the readable input, 1 for a code it leaves to
-  ;; the caller.
+  ;; It returns at the end of the readable input, or at a code it leaves to
+  ;; the caller, who decodes that code and calls again.
 
   (func $walk (param $code i32) (param $end i32) (param $rec i32) (param $suffix i32)
     (block $done
@@ -42,13 +42,13 @@
         (br $back)))
     (i32.store8 (i32.sub (local.get $end) (i32.const 1)) (local.get $code)))
 
-  (func (export "run") (result i32)
+  (func (export "run")
     (local $bp i32) (local $fast i32) (local $op i32) (local $fastEnd i32) (local $limit i32)
     (local $nbits i32) (local $mask i32) (local $maxcode i32) (local $freeEnt i32) (local $oldcode i32)
     (local $prevStart i32) (local $prevLen i32) (local $gStart i32) (local $skip i32) (local $rel i32)
     (local $maxbits i32) (local $maxmax i32) (local $clear i32)
     (local $rec i32) (local $suffix i32) (local $in i32) (local $out i32) (local $e i32) (local $v i64) (local $w v128)
-    (local $code i32) (local $s i32) (local $len i32) (local $g i32) (local $r i32) (local $why i32)
+    (local $code i32) (local $s i32) (local $len i32) (local $g i32) (local $r i32)
 
     (local.set $bp (i32.load (i32.const 0)))
     (local.set $fast (i32.load (i32.const 4)))
@@ -88,8 +88,7 @@
             (local.set $maxcode
               (select (local.get $maxmax) (local.get $mask) (i32.eq (local.get $nbits) (local.get $maxbits))))))
         ;; Near the end of the input: the caller reads it.
-        (if (i32.ge_s (local.get $bp) (local.get $fast))
-          (then (local.set $why (i32.const 0)) (br $exit)))
+        (br_if $exit (i32.ge_s (local.get $bp) (local.get $fast)))
         (local.set $code
           (i32.and
             (i32.shr_u
@@ -140,7 +139,6 @@
                     (i32.add (local.get $rel) (local.get $op)))
                   (br $emitted)))
               ;; Past the limit: the caller.
-              (local.set $why (i32.const 1))
               (br $exit)))
           ;; KwKwK: the code being defined, the previous string plus its own
           ;; first byte, when that string is in the window and fits.
@@ -159,8 +157,7 @@
                   (i32.store8 (i32.add (i32.add (local.get $out) (local.get $op)) (local.get $prevLen))
                     (i32.load8_u (i32.add (local.get $out) (local.get $op))))
                   (br $emitted)))))
-          ;; CLEAR, a bad code, or a KwKwK the caller rebuilds.
-          (local.set $why (i32.const 1))
+          ;; CLEAR, a bad code, or a KwKwK past the limit: the caller.
           (br $exit))
         ;; The string is out: define the next entry, move on.
         (local.set $bp (i32.add (local.get $bp) (local.get $nbits)))
@@ -188,6 +185,5 @@
     (i32.store (i32.const 36) (local.get $prevStart))
     (i32.store (i32.const 40) (local.get $prevLen))
     (i32.store (i32.const 44) (local.get $gStart))
-    (i32.store (i32.const 48) (local.get $skip))
-    (local.get $why))
+    (i32.store (i32.const 48) (local.get $skip)))
 )
